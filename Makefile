@@ -1,0 +1,79 @@
+# Thin wrapper over Meson + Ninja. `make run` and `make test` work on a fresh Debian machine:
+# both install what is missing first.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+DATA       ?= ./data
+FUZZ_SECONDS ?= 20
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+DEB_PKGS = build-essential meson ninja-build pkg-config clang clang-format \
+	libmicrohttpd-dev libcjson-dev libsqlite3-dev libpcre2-dev libyaml-dev libsodium-dev \
+	libcmocka-dev uap-core python3 python3-pytest wrk curl
+
+.PHONY: all deps build run test unit integration asan fuzz fuzz-build bench fmt fmt-check clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+run: deps build
+	./$(BUILD)/cdpd serve --data $(DATA)
+
+unit: build
+	meson test -C $(BUILD) --suite unit --print-errorlogs
+
+integration: build
+	CDPD_BIN=$(CURDIR)/$(BUILD)/cdpd /usr/bin/python3 -m pytest -q tests/integration
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dc_args=-fno-sanitize-recover=all -Dc_link_args=-fno-sanitize-recover=all
+
+asan: $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	meson test -C $(ASAN_BUILD) --suite unit --print-errorlogs
+	CDPD_BIN=$(CURDIR)/$(ASAN_BUILD)/cdpd CDPD_ASAN=1 /usr/bin/python3 -m pytest -q tests/integration
+
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dc_args=-fsanitize=fuzzer-no-link
+
+fuzz-build: $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD)
+
+# Each target runs FUZZ_SECONDS from its seeds; a crash fails the run.
+fuzz: deps fuzz-build
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+test: deps build
+	$(MAKE) unit
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) asan
+	$(MAKE) integration
+
+bench: deps build
+	bench/run.sh
+
+fmt:
+	clang-format -i src/*.c src/*/*.c src/*/*.h tests/*/*.c
+
+fmt-check:
+	clang-format --dry-run -Werror src/*.c src/*/*.c src/*/*.h tests/*/*.c
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

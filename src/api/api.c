@@ -1,0 +1,118 @@
+/* The management API's route table (roles per route in one place) and its store pool. */
+#include "api/api.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "http/http.h"
+#include "store/store.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define POOL_MAX 16
+
+struct cdp_api {
+    const struct cdp_config *cfg;
+    pthread_mutex_t mu;
+    struct cdp_store *idle[POOL_MAX];
+    int nidle;
+};
+
+#define ADMIN     CDP_ROLE_ADMIN
+#define ADMIN_DEV (CDP_ROLE_ADMIN | CDP_ROLE_DEVELOPER)
+#define ANY       CDP_ROLES_ALL
+
+const struct cdp_route cdp_api_routes[] = {
+    {"GET", "/", cdp_http_version, 0},
+    {"GET", "/healthcheck", cdp_http_healthcheck, 0},
+    {"POST", "/user/token", cdp_api_token, 0},
+    {"POST", "/user/logout", cdp_api_logout, ANY},
+    {"POST", "/event-source", cdp_api_source_put, ADMIN_DEV},
+    {"GET", "/event-source/{id}", cdp_api_source_get, ADMIN_DEV},
+    {"DELETE", "/event-source/{id}", cdp_api_source_delete, ADMIN_DEV},
+    {"GET", "/event-sources", cdp_api_source_list, ADMIN_DEV},
+    {"GET", "/profile/{id}", cdp_api_profile_get, ANY},
+    {"GET", "/session/{id}", cdp_api_session_get, ANY},
+    {"GET", "/event/{id}", cdp_api_event_get, ANY},
+    {"GET", "/events/profile/{id}", cdp_api_events_by_profile, ANY},
+};
+
+const size_t cdp_api_nroutes = sizeof(cdp_api_routes) / sizeof(cdp_api_routes[0]);
+
+int cdp_api_new(struct cdp_api **out, const struct cdp_config *cfg, char *err, size_t errlen)
+{
+    struct cdp_api *api = calloc(1, sizeof(*api));
+    if (!api)
+        return CDP_E_NOMEM;
+    api->cfg = cfg;
+    pthread_mutex_init(&api->mu, NULL);
+    /* Open one connection now so a bad data directory fails at start, not on first request. */
+    struct cdp_store *s = cdp_api_store(api);
+    if (!s) {
+        snprintf(err, errlen, "management API: cannot open the store in %s", cfg->data);
+        cdp_api_free(api);
+        return CDP_E_STORE;
+    }
+    cdp_api_store_put(api, s);
+    *out = api;
+    return 0;
+}
+
+void cdp_api_free(struct cdp_api *api)
+{
+    if (!api)
+        return;
+    for (int i = 0; i < api->nidle; i++)
+        cdp_store_close(api->idle[i]);
+    pthread_mutex_destroy(&api->mu);
+    free(api);
+}
+
+struct cdp_store *cdp_api_store(struct cdp_api *api)
+{
+    pthread_mutex_lock(&api->mu);
+    struct cdp_store *s = api->nidle ? api->idle[--api->nidle] : NULL;
+    pthread_mutex_unlock(&api->mu);
+    if (s)
+        return s;
+    char err[256];
+    struct cdp_store_opts so = {.durable = strcmp(api->cfg->sync, "full") == 0};
+    if (cdp_store_open(&s, api->cfg->data, &so, err, sizeof(err)))
+        return NULL;
+    return s;
+}
+
+void cdp_api_store_put(struct cdp_api *api, struct cdp_store *s)
+{
+    pthread_mutex_lock(&api->mu);
+    if (api->nidle < POOL_MAX) {
+        api->idle[api->nidle++] = s;
+        s = NULL;
+    }
+    pthread_mutex_unlock(&api->mu);
+    cdp_store_close(s);
+}
+
+const struct cdp_config *cdp_api_config(const struct cdp_api *api)
+{
+    return api->cfg;
+}
+
+void cdp_api_reply_err(struct cdp_http_req *req, int rc, const char *what)
+{
+    if (rc == CDP_E_NOT_FOUND)
+        cdp_http_reply_error(req, 404, "%s not found", what);
+    else
+        cdp_http_reply_error(req, cdp_err_status(rc), "%s: %s", what, cdp_err_str(rc));
+}
+
+void cdp_api_paging(struct cdp_http_req *req, int *start, int *limit)
+{
+    const char *s = cdp_http_query(req, "start");
+    const char *l = cdp_http_query(req, "limit");
+    long sv = s ? strtol(s, NULL, 10) : 0;
+    long lv = l ? strtol(l, NULL, 10) : 100;
+    *start = sv < 0 ? 0 : sv > 1000000 ? 1000000 : (int)sv;
+    *limit = lv < 1 ? 1 : lv > 1000 ? 1000 : (int)lv;
+}

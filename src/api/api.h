@@ -1,0 +1,58 @@
+/* The management API: users and tokens, roles per route, and the resources. It listens apart
+ * from the collector (127.0.0.1:8687 by default) and never on the public listener. */
+#ifndef CDP_API_API_H
+#define CDP_API_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct cdp_api;
+struct cdp_config;
+#include "http/http.h"
+struct cdp_http_req;
+struct cdp_store;
+
+enum cdp_role {
+    CDP_ROLE_ADMIN = 1u << 0,
+    CDP_ROLE_DEVELOPER = 1u << 1,
+    CDP_ROLE_MARKETER = 1u << 2,
+    CDP_ROLE_MAINTAINER = 1u << 3,
+};
+#define CDP_ROLES_ALL                                                                              \
+    (CDP_ROLE_ADMIN | CDP_ROLE_DEVELOPER | CDP_ROLE_MARKETER | CDP_ROLE_MAINTAINER)
+
+int cdp_api_new(struct cdp_api **out, const struct cdp_config *cfg, char *err, size_t errlen);
+void cdp_api_free(struct cdp_api *api);
+
+extern const struct cdp_route cdp_api_routes[];
+extern const size_t cdp_api_nroutes;
+/* The http guard: authenticates the bearer token and checks the route's roles. */
+bool cdp_api_guard(struct cdp_http_req *req, const struct cdp_route *route, void *app);
+
+/* `cdpd user add`: creates a user with an argon2id password hash. roles is a comma list. */
+int cdp_api_user_add(struct cdp_store *s, const char *email, const char *password,
+                     const char *roles, const char *full_name, char *err, size_t errlen);
+
+/* Internal to api/: a store connection for this request, returned to the pool after use. */
+struct cdp_store *cdp_api_store(struct cdp_api *api);
+void cdp_api_store_put(struct cdp_api *api, struct cdp_store *s);
+const struct cdp_config *cdp_api_config(const struct cdp_api *api);
+
+/* Handlers, one file per resource. */
+void cdp_api_token(struct cdp_http_req *req, void *app);
+void cdp_api_logout(struct cdp_http_req *req, void *app);
+void cdp_api_source_put(struct cdp_http_req *req, void *app);
+void cdp_api_source_get(struct cdp_http_req *req, void *app);
+void cdp_api_source_delete(struct cdp_http_req *req, void *app);
+void cdp_api_source_list(struct cdp_http_req *req, void *app);
+void cdp_api_profile_get(struct cdp_http_req *req, void *app);
+void cdp_api_session_get(struct cdp_http_req *req, void *app);
+void cdp_api_event_get(struct cdp_http_req *req, void *app);
+void cdp_api_events_by_profile(struct cdp_http_req *req, void *app);
+
+/* Replies with the store error rc (404 for CDP_E_NOT_FOUND). */
+void cdp_api_reply_err(struct cdp_http_req *req, int rc, const char *what);
+/* Parses ?start=&limit= with defaults and bounds. */
+void cdp_api_paging(struct cdp_http_req *req, int *start, int *limit);
+
+#endif

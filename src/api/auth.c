@@ -1,0 +1,353 @@
+/* Management authentication: argon2id password hashes, random bearer tokens stored as hashes
+ * with a sliding expiry, failed logins slowed down per user and address, roles per route. */
+#include "api/api.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/id.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "http/http.h"
+#include "store/store.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} role_names[] = {
+    {"admin", CDP_ROLE_ADMIN},
+    {"developer", CDP_ROLE_DEVELOPER},
+    {"marketer", CDP_ROLE_MARKETER},
+    {"maintainer", CDP_ROLE_MAINTAINER},
+};
+
+#define NROLES (sizeof(role_names) / sizeof(role_names[0]))
+
+struct api_user {
+    char id[64];
+    unsigned roles;
+    char token_hash[65];
+};
+
+static void token_hash(const char *token, char out[65])
+{
+    unsigned char h[32];
+    crypto_generichash(h, sizeof(h), (const unsigned char *)token, strlen(token), NULL, 0);
+    sodium_bin2hex(out, 65, h, sizeof(h));
+}
+
+static unsigned roles_of(const cJSON *doc)
+{
+    unsigned bits = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "roles"))
+    {
+        for (size_t i = 0; i < NROLES && cJSON_IsString(r); i++)
+            if (strcmp(r->valuestring, role_names[i].name) == 0)
+                bits |= role_names[i].bit;
+    }
+    return bits;
+}
+
+/* Why a stored user may not act now, or NULL. */
+static const char *user_refusal(const cJSON *doc)
+{
+    if (cdp_json_flag(doc, "disabled", false))
+        return "user is disabled";
+    const cJSON *exp = cJSON_GetObjectItemCaseSensitive(doc, "expiration_timestamp");
+    if (cJSON_IsNumber(exp) && exp->valuedouble > 0 && exp->valuedouble < (double)time(NULL))
+        return "user account has expired";
+    return NULL;
+}
+
+int cdp_api_user_add(struct cdp_store *s, const char *email, const char *password,
+                     const char *roles, const char *full_name, char *err, size_t errlen)
+{
+    if (!email || !strchr(email, '@') || strlen(email) >= 200) {
+        snprintf(err, errlen, "--email must be an e-mail address");
+        return CDP_E_INVALID;
+    }
+    if (!password || strlen(password) < 8) {
+        snprintf(err, errlen, "--password must have at least 8 characters");
+        return CDP_E_INVALID;
+    }
+    cJSON *doc = cJSON_CreateObject();
+    cJSON *rl = cJSON_AddArrayToObject(doc, "roles");
+    for (const char *p = roles; p && *p;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        bool known = false;
+        for (size_t i = 0; i < NROLES; i++)
+            if (strlen(role_names[i].name) == n && strncmp(role_names[i].name, p, n) == 0) {
+                cJSON_AddItemToArray(rl, cJSON_CreateString(role_names[i].name));
+                known = true;
+            }
+        if (!known) {
+            snprintf(err, errlen, "unknown role '%.*s' (admin, developer, marketer, maintainer)",
+                     (int)n, p);
+            cJSON_Delete(doc);
+            return CDP_E_INVALID;
+        }
+        p = e ? e + 1 : NULL;
+    }
+    if (cJSON_GetArraySize(rl) == 0) {
+        snprintf(err, errlen, "--role is required (admin, developer, marketer, maintainer)");
+        cJSON_Delete(doc);
+        return CDP_E_INVALID;
+    }
+    struct cdp_user_rec u;
+    memset(&u, 0, sizeof(u));
+    cdp_id_uuid4(u.id);
+    for (size_t i = 0; email[i]; i++)
+        u.email[i] = (char)tolower((unsigned char)email[i]);
+    if (crypto_pwhash_str_alg(
+            u.pwhash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+            crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+        snprintf(err, errlen, "cannot hash the password (out of memory)");
+        cJSON_Delete(doc);
+        return CDP_E_NOMEM;
+    }
+    cJSON_AddStringToObject(doc, "id", u.id);
+    cJSON_AddStringToObject(doc, "email", u.email);
+    cJSON_AddStringToObject(doc, "full_name", full_name ? full_name : "");
+    cJSON_AddBoolToObject(doc, "disabled", 0);
+    cJSON_AddNullToObject(doc, "expiration_timestamp");
+    cJSON_AddObjectToObject(doc, "preference");
+    u.doc = doc;
+    int rc = s->ops->user_put(s, &u);
+    cJSON_Delete(doc);
+    if (rc == CDP_E_CONFLICT)
+        snprintf(err, errlen, "a user with e-mail %s already exists", u.email);
+    else if (rc)
+        snprintf(err, errlen, "cannot store the user: %s", cdp_err_str(rc));
+    return rc;
+}
+
+/* --- login throttling: a small table of recent failures by user and address --- */
+
+#define THROTTLE_SLOTS 256
+#define FREE_FAILURES  5
+
+static struct {
+    pthread_mutex_t mu;
+    struct {
+        char key[300];
+        int failures;
+        time_t blocked_until;
+        time_t last;
+    } slot[THROTTLE_SLOTS];
+} throttle = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static unsigned throttle_slot(const char *key)
+{
+    unsigned h = 5381;
+    for (const char *p = key; *p; p++)
+        h = h * 33 + (unsigned char)*p;
+    return h % THROTTLE_SLOTS;
+}
+
+/* Seconds the caller must still wait, 0 if it may try. */
+static long throttle_wait(const char *key)
+{
+    pthread_mutex_lock(&throttle.mu);
+    unsigned i = throttle_slot(key);
+    long wait = 0;
+    if (strcmp(throttle.slot[i].key, key) == 0 && throttle.slot[i].blocked_until > time(NULL))
+        wait = (long)(throttle.slot[i].blocked_until - time(NULL));
+    pthread_mutex_unlock(&throttle.mu);
+    return wait;
+}
+
+static void throttle_note(const char *key, bool ok)
+{
+    pthread_mutex_lock(&throttle.mu);
+    unsigned i = throttle_slot(key);
+    time_t now = time(NULL);
+    if (strcmp(throttle.slot[i].key, key) != 0 || now - throttle.slot[i].last > 900) {
+        snprintf(throttle.slot[i].key, sizeof(throttle.slot[i].key), "%s", key);
+        throttle.slot[i].failures = 0;
+        throttle.slot[i].blocked_until = 0;
+    }
+    if (ok) {
+        throttle.slot[i].failures = 0;
+        throttle.slot[i].blocked_until = 0;
+    } else if (++throttle.slot[i].failures > FREE_FAILURES) {
+        int extra = throttle.slot[i].failures - FREE_FAILURES;
+        long delay = extra > 8 ? 300 : 1L << extra;
+        throttle.slot[i].blocked_until = now + (delay > 300 ? 300 : delay);
+    }
+    throttle.slot[i].last = now;
+    pthread_mutex_unlock(&throttle.mu);
+}
+
+/* --- handlers --- */
+
+static char dummy_hash[crypto_pwhash_STRBYTES];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void make_dummy(void)
+{
+    char pw[33];
+    cdp_id_hex(pw, 16);
+    if (crypto_pwhash_str_alg(dummy_hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13))
+        dummy_hash[0] = '\0';
+}
+
+struct login_form {
+    char username[256];
+    char password[256];
+};
+
+static void login_field(void *ud, const char *k, const char *v)
+{
+    struct login_form *f = ud;
+    if (strcmp(k, "username") == 0)
+        snprintf(f->username, sizeof(f->username), "%s", v);
+    else if (strcmp(k, "password") == 0)
+        snprintf(f->password, sizeof(f->password), "%s", v);
+}
+
+void cdp_api_token(struct cdp_http_req *req, void *app)
+{
+    struct cdp_api *api = app;
+    struct login_form f;
+    memset(&f, 0, sizeof(f));
+    size_t len;
+    const char *body = cdp_http_body(req, &len);
+    if (cdp_http_form_parse(body, len, login_field, &f) != 0 || !f.username[0] || !f.password[0]) {
+        cdp_http_reply_error(req, 422,
+                             "form fields username and password are required "
+                             "(application/x-www-form-urlencoded)");
+        goto out;
+    }
+    char key[300];
+    snprintf(key, sizeof(key), "%s|%s", f.username, cdp_http_client_ip(req));
+    long wait = throttle_wait(key);
+    if (wait > 0) {
+        char ra[24];
+        snprintf(ra, sizeof(ra), "%ld", wait);
+        cdp_http_add_header(req, "Retry-After", ra);
+        cdp_http_reply_error(req, 429, "too many failed logins; try again in %ld s", wait);
+        goto out;
+    }
+    struct cdp_store *s = cdp_api_store(api);
+    if (!s) {
+        cdp_http_reply_error(req, 503, "store unavailable");
+        goto out;
+    }
+    struct cdp_user_rec u;
+    memset(&u, 0, sizeof(u));
+    int rc = s->ops->user_get(s, f.username, &u);
+    bool ok = rc == 0 && crypto_pwhash_str_verify(u.pwhash, f.password, strlen(f.password)) == 0;
+    if (rc == CDP_E_NOT_FOUND) {
+        /* Spend the same effort as a real check so timing does not reveal which users exist. */
+        pthread_once(&dummy_once, make_dummy);
+        if (crypto_pwhash_str_verify(dummy_hash, f.password, strlen(f.password)) == 0)
+            ok = false;
+    }
+    throttle_note(key, ok);
+    const char *refusal = ok ? user_refusal(u.doc) : NULL;
+    if (!ok || refusal) {
+        cdp_http_add_header(req, "WWW-Authenticate", "Bearer");
+        cdp_http_reply_error(req, 401, "%s", refusal ? refusal : "Incorrect username or password");
+        goto done;
+    }
+    char token[65], hash[65];
+    cdp_id_hex(token, 32);
+    token_hash(token, hash);
+    int64_t expires = (int64_t)time(NULL) + cdp_api_config(api)->token_ttl;
+    if ((rc = s->ops->token_put(s, hash, u.id, expires))) {
+        cdp_api_reply_err(req, rc, "token");
+        goto done;
+    }
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "access_token", token);
+    cJSON_AddStringToObject(j, "token_type", "bearer");
+    cJSON_AddItemToObject(j, "roles",
+                          cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(u.doc, "roles"), true));
+    const cJSON *pref = cJSON_GetObjectItemCaseSensitive(u.doc, "preference");
+    cJSON_AddItemToObject(j, "preference",
+                          pref ? cJSON_Duplicate(pref, true) : cJSON_CreateObject());
+    cJSON_AddNumberToObject(j, "expires_in", (double)cdp_api_config(api)->token_ttl);
+    cdp_http_reply_json(req, 200, j);
+done:
+    cdp_user_rec_fini(&u);
+    cdp_api_store_put(api, s);
+out:
+    sodium_memzero(f.password, sizeof(f.password));
+}
+
+void cdp_api_logout(struct cdp_http_req *req, void *app)
+{
+    struct cdp_api *api = app;
+    const struct api_user *au = cdp_http_user(req);
+    struct cdp_store *s = cdp_api_store(api);
+    if (!s) {
+        cdp_http_reply_error(req, 503, "store unavailable");
+        return;
+    }
+    int rc = s->ops->token_delete(s, au->token_hash);
+    cdp_api_store_put(api, s);
+    if (rc) {
+        cdp_api_reply_err(req, rc, "token");
+        return;
+    }
+    cdp_http_reply_json(req, 200, cJSON_CreateObject());
+}
+
+bool cdp_api_guard(struct cdp_http_req *req, const struct cdp_route *route, void *app)
+{
+    struct cdp_api *api = app;
+    const char *auth = cdp_http_header(req, "Authorization");
+    cdp_http_add_header(req, "WWW-Authenticate", "Bearer");
+    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0 || !auth[7]) {
+        cdp_http_reply_error(req, 401, "Not authenticated: send Authorization: Bearer <token>");
+        return false;
+    }
+    struct api_user *au = calloc(1, sizeof(*au));
+    if (!au) {
+        cdp_http_reply_error(req, 500, "out of memory");
+        return false;
+    }
+    token_hash(auth + 7, au->token_hash);
+    struct cdp_store *s = cdp_api_store(api);
+    if (!s) {
+        free(au);
+        cdp_http_reply_error(req, 503, "store unavailable");
+        return false;
+    }
+    int64_t now = (int64_t)time(NULL);
+    int rc = s->ops->token_touch(s, au->token_hash, now, now + cdp_api_config(api)->token_ttl,
+                                 au->id, sizeof(au->id));
+    struct cdp_user_rec u;
+    memset(&u, 0, sizeof(u));
+    if (!rc)
+        rc = s->ops->user_get(s, au->id, &u);
+    cdp_api_store_put(api, s);
+    const char *refusal = rc ? NULL : user_refusal(u.doc);
+    au->roles = rc ? 0 : roles_of(u.doc);
+    cdp_user_rec_fini(&u);
+    if (rc || refusal) {
+        free(au);
+        if (rc == CDP_E_NOT_FOUND || refusal)
+            cdp_http_reply_error(req, 401, "%s", refusal ? refusal : "Invalid or expired token");
+        else
+            cdp_api_reply_err(req, rc, "token");
+        return false;
+    }
+    if (!(au->roles & route->roles)) {
+        free(au);
+        cdp_http_reply_error(req, 403, "Access forbidden: your roles may not use this route");
+        return false;
+    }
+    cdp_http_set_user(req, au, free);
+    return true;
+}

@@ -1,0 +1,97 @@
+/* Event sources: POST /event-source, GET|DELETE /event-source/{id}, GET /event-sources. */
+#include "api/api.h"
+#include "core/err.h"
+#include "http/http.h"
+#include "model/source.h"
+#include "store/store.h"
+
+#define KIND "event-source"
+
+void cdp_api_source_put(struct cdp_http_req *req, void *app)
+{
+    size_t len;
+    const char *body = cdp_http_body(req, &len);
+    cJSON *doc = cJSON_ParseWithLength(body, len);
+    if (!doc) {
+        cdp_http_reply_error(req, 422, "body: malformed JSON");
+        return;
+    }
+    char err[200];
+    if (cdp_source_normalize(doc, err, sizeof(err)) != 0) {
+        cJSON_Delete(doc);
+        cdp_http_reply_error(req, 422, "%s", err);
+        return;
+    }
+    struct cdp_store *s = cdp_api_store(app);
+    if (!s) {
+        cJSON_Delete(doc);
+        cdp_http_reply_error(req, 503, "store unavailable");
+        return;
+    }
+    int rc =
+        s->ops->entity_put(s, KIND, cJSON_GetObjectItemCaseSensitive(doc, "id")->valuestring, doc);
+    cdp_api_store_put(app, s);
+    if (rc) {
+        cJSON_Delete(doc);
+        cdp_api_reply_err(req, rc, "event source");
+        return;
+    }
+    cdp_http_reply_json(req, 200, doc);
+}
+
+void cdp_api_source_get(struct cdp_http_req *req, void *app)
+{
+    struct cdp_store *s = cdp_api_store(app);
+    if (!s) {
+        cdp_http_reply_error(req, 503, "store unavailable");
+        return;
+    }
+    cJSON *doc = NULL;
+    int rc = s->ops->entity_get(s, KIND, cdp_http_param(req, 0), &doc);
+    cdp_api_store_put(app, s);
+    if (rc)
+        cdp_api_reply_err(req, rc, "event source");
+    else
+        cdp_http_reply_json(req, 200, doc);
+}
+
+void cdp_api_source_delete(struct cdp_http_req *req, void *app)
+{
+    struct cdp_store *s = cdp_api_store(app);
+    if (!s) {
+        cdp_http_reply_error(req, 503, "store unavailable");
+        return;
+    }
+    int rc = s->ops->entity_delete(s, KIND, cdp_http_param(req, 0));
+    cdp_api_store_put(app, s);
+    if (rc) {
+        cdp_api_reply_err(req, rc, "event source");
+        return;
+    }
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "deleted", 1);
+    cdp_http_reply_json(req, 200, j);
+}
+
+void cdp_api_source_list(struct cdp_http_req *req, void *app)
+{
+    int start, limit;
+    cdp_api_paging(req, &start, &limit);
+    struct cdp_store *s = cdp_api_store(app);
+    if (!s) {
+        cdp_http_reply_error(req, 503, "store unavailable");
+        return;
+    }
+    cJSON *list = NULL;
+    long total = 0;
+    int rc = s->ops->entity_list(s, KIND, start, limit, &list, &total);
+    cdp_api_store_put(app, s);
+    if (rc) {
+        cdp_api_reply_err(req, rc, "event sources");
+        return;
+    }
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "total", (double)total);
+    cJSON_AddItemToObject(j, "result", list);
+    cdp_http_reply_json(req, 200, j);
+}

@@ -1,0 +1,24 @@
+/* Enrichment of sessions and events from the payload's context (tracardi-api.md §1.3):
+ * user agent, screen, UTM, location, language, client IP, page hit. */
+#ifndef CDP_COLLECT_ENRICH_H
+#define CDP_COLLECT_ENRICH_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+struct cdp_ua_db;
+
+/* The client's address: the peer, or, when the peer is a trusted proxy, the right-most address
+ * of X-Forwarded-For that is not a trusted proxy. trusted is a comma list of IPs. */
+void cdp_enrich_client_ip(const char *peer, const char *xff, const char *trusted, char *out,
+                          size_t outlen);
+
+/* Fills a new session's os, device, app, utm and context from the payload context (which it
+ * may edit: utm and location are moved out of it, as Tracardi does). */
+void cdp_enrich_session(cJSON *session, cJSON *ctx, const struct cdp_ua_db *ua_db, const char *ua,
+                        const char *ip);
+
+/* Copies session os/app/device/utm into the event and fills hit from event.context.page. */
+void cdp_enrich_event(cJSON *event, const cJSON *session);
+
+#endif

@@ -1,0 +1,254 @@
+/* The pipeline thread: takes queued jobs in batches, runs each inside a savepoint of one
+ * transaction, commits the batch (group commit: one fsync for many requests), then answers
+ * them. One thread owning the embedded store serialises updates of a profile for free. */
+#include "collect/collect.h"
+#include "collect/pipeline.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "http/http.h"
+#include "model/useragent.h"
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct cdp_collector {
+    const struct cdp_config *cfg;
+    struct cdp_track_env env;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct cdp_job *head, *tail;
+    bool stopping;
+};
+
+/* --- source cache --- */
+
+struct source_entry {
+    struct source_entry *next;
+    char *id;
+    cJSON *doc; /* NULL caches "unknown" */
+};
+
+struct cdp_source_cache {
+    struct source_entry *head;
+    int64_t version;
+    unsigned count;
+};
+
+struct cdp_source_cache *cdp_source_cache_new(void)
+{
+    struct cdp_source_cache *c = calloc(1, sizeof(*c));
+    if (c)
+        c->version = -1;
+    return c;
+}
+
+static void source_cache_clear(struct cdp_source_cache *c)
+{
+    struct source_entry *e = c->head;
+    while (e) {
+        struct source_entry *next = e->next;
+        free(e->id);
+        cJSON_Delete(e->doc);
+        free(e);
+        e = next;
+    }
+    c->head = NULL;
+    c->count = 0;
+}
+
+void cdp_source_cache_free(struct cdp_source_cache *c)
+{
+    if (!c)
+        return;
+    source_cache_clear(c);
+    free(c);
+}
+
+void cdp_source_cache_sync(struct cdp_source_cache *c, struct cdp_store *s)
+{
+    int64_t v;
+    if (s->ops->entity_version(s, &v) == 0 && v != c->version) {
+        source_cache_clear(c);
+        c->version = v;
+    }
+}
+
+const cJSON *cdp_source_cache_get(struct cdp_source_cache *c, struct cdp_store *s, const char *id)
+{
+    for (struct source_entry *e = c->head; e; e = e->next)
+        if (strcmp(e->id, id) == 0)
+            return e->doc;
+    cJSON *doc = NULL;
+    if (s->ops->entity_get(s, "event-source", id, &doc))
+        doc = NULL;
+    if (c->count >= 1024) /* bounded: forged ids must not grow it without end */
+        source_cache_clear(c);
+    struct source_entry *e = calloc(1, sizeof(*e));
+    if (!e || !(e->id = strdup(id))) {
+        free(e);
+        cJSON_Delete(doc);
+        return NULL;
+    }
+    e->doc = doc;
+    e->next = c->head;
+    c->head = e;
+    c->count++;
+    return doc;
+}
+
+/* --- jobs --- */
+
+void cdp_job_free(struct cdp_job *job)
+{
+    if (!job)
+        return;
+    cJSON_Delete(job->payload);
+    cJSON_Delete(job->headers);
+    cJSON_Delete(job->reply);
+    free(job->user_agent);
+    free(job);
+}
+
+static void answer(struct cdp_job *job)
+{
+    struct cdp_http_req *req = job->req;
+    int status = job->status;
+    if (status == 200) {
+        const cJSON *errors = cJSON_GetObjectItemCaseSensitive(job->reply, "errors");
+        if (cJSON_GetArraySize(errors) > 0)
+            status = 226;
+    }
+    cdp_http_reply_json(req, status, job->reply);
+    job->reply = NULL;
+    cdp_job_free(job);
+    cdp_http_resume(req);
+}
+
+static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
+{
+    struct cdp_store *s = c->env.store;
+    int rc = s->ops->begin(s);
+    if (!rc) {
+        cdp_source_cache_sync(c->env.sources, s);
+        for (struct cdp_job *j = batch; j; j = j->next) {
+            if ((rc = s->ops->savepoint(s)))
+                break;
+            if (cdp_track_run(&c->env, j) || j->status >= 300)
+                rc = s->ops->rollback_to(s);
+            else
+                rc = s->ops->release(s);
+            if (rc)
+                break;
+        }
+        if (!rc)
+            rc = s->ops->commit(s);
+        if (rc)
+            s->ops->rollback(s);
+    }
+    for (struct cdp_job *j = batch, *next; j; j = next) {
+        next = j->next;
+        if (rc) {
+            cJSON_Delete(j->reply);
+            j->reply = cJSON_CreateObject();
+            cJSON_AddStringToObject(j->reply, "detail", "storage error: nothing was stored");
+            j->status = 500;
+        }
+        answer(j);
+    }
+}
+
+static void *pipeline_main(void *arg)
+{
+    struct cdp_collector *c = arg;
+    for (;;) {
+        pthread_mutex_lock(&c->mu);
+        while (!c->head && !c->stopping)
+            pthread_cond_wait(&c->cv, &c->mu);
+        if (!c->head && c->stopping) {
+            pthread_mutex_unlock(&c->mu);
+            return NULL;
+        }
+        struct cdp_job *batch = c->head, *last = batch;
+        for (long n = 1; last->next && n < c->cfg->batch_max; n++)
+            last = last->next;
+        c->head = last->next;
+        if (!c->head)
+            c->tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&c->mu);
+        run_batch(c, batch);
+    }
+}
+
+void cdp_collector_submit(struct cdp_collector *c, struct cdp_job *job)
+{
+    pthread_mutex_lock(&c->mu);
+    if (c->stopping) {
+        pthread_mutex_unlock(&c->mu);
+        cdp_http_reply_error(job->req, 503, "the server is shutting down");
+        cdp_job_free(job);
+        return;
+    }
+    cdp_http_suspend(job->req);
+    if (c->tail)
+        c->tail->next = job;
+    else
+        c->head = job;
+    c->tail = job;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
+const struct cdp_config *cdp_collector_config(const struct cdp_collector *c)
+{
+    return c->cfg;
+}
+
+int cdp_collector_start(struct cdp_collector **out, const struct cdp_config *cfg,
+                        const struct cdp_ua_db *ua, char *err, size_t errlen)
+{
+    struct cdp_collector *c = calloc(1, sizeof(*c));
+    if (!c)
+        return CDP_E_NOMEM;
+    c->cfg = cfg;
+    c->env.cfg = cfg;
+    c->env.ua = ua;
+    struct cdp_store_opts so = {.durable = strcmp(cfg->sync, "full") == 0};
+    int rc = cdp_store_open(&c->env.store, cfg->data, &so, err, errlen);
+    if (rc) {
+        free(c);
+        return rc;
+    }
+    c->env.sources = cdp_source_cache_new();
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    if (!c->env.sources || pthread_create(&c->thread, NULL, pipeline_main, c) != 0) {
+        snprintf(err, errlen, "cannot start the pipeline thread");
+        cdp_source_cache_free(c->env.sources);
+        cdp_store_close(c->env.store);
+        free(c);
+        return CDP_E_INTERNAL;
+    }
+    *out = c;
+    return 0;
+}
+
+void cdp_collector_stop(struct cdp_collector *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->stopping = true;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->thread, NULL);
+    cdp_source_cache_free(c->env.sources);
+    cdp_store_close(c->env.store);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+    free(c);
+}

@@ -1,0 +1,370 @@
+/* One collection request: source check, profile and session resolution (tracardi-api.md §1.6),
+ * enrichment, system events, events, writes, and Tracardi's response. Runs on the pipeline
+ * thread inside the batch transaction, so a request sees the writes of those before it. */
+#include "collect/enrich.h"
+#include "collect/pipeline.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/id.h"
+#include "core/json.h"
+#include "model/event.h"
+#include "model/profile.h"
+#include "model/session.h"
+#include "model/source.h"
+#include "store/store.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+struct track {
+    struct cdp_track_env *env;
+    struct cdp_job *job;
+    const cJSON *source;
+    int64_t now;
+    cJSON *profile; /* NULL when profile-less */
+    cJSON *session;
+    bool new_profile, new_session, count_visit, profile_changed;
+    bool save_session, save_events, save_profile;
+    cJSON *event_ids;
+};
+
+__attribute__((format(printf, 3, 4))) static void fail(struct cdp_job *job, int status,
+                                                       const char *fmt, ...)
+{
+    char msg[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "detail", msg);
+    job->status = status;
+    job->reply = j;
+}
+
+/* A trimmed copy of a string field at path, or "" when absent. */
+static void trimmed(const cJSON *obj, const char *path, char *out, size_t n)
+{
+    const char *s = cdp_json_str(obj, path);
+    out[0] = '\0';
+    if (!s)
+        return;
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t len = strlen(s);
+    while (len && isspace((unsigned char)s[len - 1]))
+        len--;
+    if (len >= n)
+        len = n - 1;
+    memcpy(out, s, len);
+    out[len] = '\0';
+}
+
+static int load(struct cdp_store *s, int (*get)(struct cdp_store *, const char *, cJSON **),
+                const char *id, cJSON **out)
+{
+    *out = NULL;
+    int rc = get(s, id, out);
+    return rc == CDP_E_NOT_FOUND ? 0 : rc;
+}
+
+static int new_profile(struct track *t)
+{
+    char id[CDP_UUID_LEN];
+    cdp_id_uuid4(id);
+    t->profile = cdp_profile_new(id, t->now);
+    t->new_profile = true;
+    return t->profile ? 0 : CDP_E_NOMEM;
+}
+
+/* The table of §1.6: which session and profile this request belongs to. */
+static int resolve(struct track *t, const char *session_id, const char *profile_id)
+{
+    struct cdp_store *s = t->env->store;
+    const struct cdp_store_ops *ops = s->ops;
+    int rc;
+    if (*session_id && (rc = load(s, ops->session_get, session_id, &t->session)))
+        return rc;
+    if (t->session) {
+        if (t->job->profile_less)
+            return 0;
+        const char *pid = cdp_json_str(t->session, "profile.id");
+        if (pid && (rc = load(s, ops->profile_get, pid, &t->profile)))
+            return rc;
+        if (!t->profile && (rc = new_profile(t)))
+            return rc;
+        const char *now_pid = cdp_json_str(t->profile, "id");
+        if (!pid || strcmp(pid, now_pid) != 0) /* merged away or never set: re-point */
+            cdp_session_set_profile(t->session, now_pid);
+        return 0;
+    }
+    char sid[CDP_UUID_LEN];
+    if (!*session_id)
+        cdp_id_uuid4(sid);
+    const char *channel = cdp_json_str(t->source, "channel");
+    t->session = cdp_session_new(*session_id ? session_id : sid, NULL, t->now, channel);
+    if (!t->session)
+        return CDP_E_NOMEM;
+    t->new_session = true;
+    t->count_visit = true;
+    if (t->job->profile_less)
+        return 0;
+    if (*profile_id && (rc = load(s, ops->profile_get, profile_id, &t->profile)))
+        return rc;
+    if (t->profile && !*session_id)
+        t->count_visit = false; /* an artificial session of a known profile is not a visit */
+    if (!t->profile && (rc = new_profile(t)))
+        return rc;
+    cdp_session_set_profile(t->session, cdp_json_str(t->profile, "id"));
+    return 0;
+}
+
+static void add_tags(cJSON *event, const cJSON *tags)
+{
+    cJSON *values = cJSON_Duplicate(cJSON_IsArray(tags) ? tags : NULL, true);
+    if (!values)
+        values = cJSON_CreateArray();
+    cJSON *tg = cdp_json_obj(event, "tags");
+    cdp_json_put_num(tg, "count", cJSON_GetArraySize(values));
+    cdp_json_put(tg, "values", values);
+}
+
+/* Builds an event with the fields every event of this request shares. */
+static cJSON *event_base(struct track *t, const char *id, const char *type, const char *source_id)
+{
+    cJSON *e = cdp_event_new(id, type, t->now);
+    if (!e)
+        return NULL;
+    cJSON *md = cJSON_GetObjectItemCaseSensitive(e, "metadata");
+    cdp_json_put_str(md, "ip", t->job->ip);
+    const char *channel = cdp_json_str(t->source, "channel");
+    cdp_json_put_str(md, "channel", channel && *channel ? channel : NULL);
+    cdp_json_put_bool(md, "profile_less", t->job->profile_less);
+    cdp_json_put_str(cdp_json_obj(e, "source"), "id", source_id);
+    if (t->save_session && t->session) {
+        cJSON *se = cJSON_CreateObject();
+        cJSON_AddStringToObject(se, "id", cdp_json_str(t->session, "id"));
+        cdp_json_put(se, "start",
+                     cJSON_Duplicate(cdp_json_get(t->session, "metadata.time.insert"), false));
+        cdp_json_put(se, "duration",
+                     cJSON_Duplicate(cdp_json_get(t->session, "metadata.time.duration"), false));
+        const char *tz = cdp_json_str(t->job->payload, "context.time.tz");
+        cdp_json_put_str(se, "tz", tz);
+        cdp_json_put(e, "session", se);
+    }
+    if (t->save_profile && t->profile) {
+        cJSON *pr = cJSON_CreateObject();
+        cJSON_AddStringToObject(pr, "id", cdp_json_str(t->profile, "id"));
+        cdp_json_put(e, "profile", pr);
+    }
+    return e;
+}
+
+static int save_event(struct track *t, cJSON *e)
+{
+    int rc = 0;
+    if (t->save_events)
+        rc = t->env->store->ops->event_put(t->env->store, e);
+    if (!rc)
+        cJSON_AddItemToArray(t->event_ids, cJSON_CreateString(cdp_json_str(e, "id")));
+    cJSON_Delete(e);
+    return rc;
+}
+
+static int system_event(struct track *t, const char *type)
+{
+    char id[CDP_UUID_LEN];
+    cdp_id_uuid4(id);
+    cJSON *e = event_base(t, id, type, CDP_INTERNAL_SOURCE);
+    if (!e)
+        return CDP_E_NOMEM;
+    cJSON *tags = cJSON_CreateArray();
+    cJSON_AddItemToArray(tags, cJSON_CreateString("system"));
+    add_tags(e, tags);
+    cJSON_Delete(tags);
+    cdp_enrich_event(e, t->session);
+    return save_event(t, e);
+}
+
+static int payload_event(struct track *t, const cJSON *pe, const char *source_id)
+{
+    char id[CDP_UUID_LEN];
+    const char *given = cdp_json_str(pe, "id");
+    if (!given || !*given) {
+        cdp_id_uuid4(id);
+        given = id;
+    }
+    cJSON *e = event_base(t, given, cdp_json_str(pe, "type"), source_id);
+    if (!e)
+        return CDP_E_NOMEM;
+    static const char *const copied[] = {"properties", "context", NULL};
+    for (int i = 0; copied[i]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(pe, copied[i]);
+        if (cJSON_IsObject(v))
+            cdp_json_put(e, copied[i], cJSON_Duplicate(v, true));
+    }
+    const cJSON *opts = cJSON_GetObjectItemCaseSensitive(pe, "options");
+    if (cJSON_IsObject(opts))
+        cdp_json_put(e, "config", cJSON_Duplicate(opts, true));
+    add_tags(e, cJSON_GetObjectItemCaseSensitive(pe, "tags"));
+    cJSON *tm = cdp_json_get(e, "metadata.time");
+    const char *ins = cdp_json_str(pe, "time.insert");
+    int64_t t_us;
+    if (ins && cdp_clock_parse_iso(ins, &t_us) == 0)
+        cdp_json_put_str(tm, "insert", ins);
+    const cJSON *created = cdp_json_get(pe, "time.create");
+    if (cJSON_IsString(created) || cJSON_IsNumber(created))
+        cdp_json_put(tm, "create", cJSON_Duplicate(created, false));
+    cJSON *req = cdp_json_obj(e, "request");
+    if (t->job->headers)
+        cdp_json_put(req, "headers", cJSON_Duplicate(t->job->headers, true));
+    cdp_enrich_event(e, t->session);
+    if (!cdp_json_flag(opts, "save", true)) {
+        cJSON_AddItemToArray(t->event_ids, cJSON_CreateString(given));
+        cJSON_Delete(e);
+        return 0;
+    }
+    return save_event(t, e);
+}
+
+static void update_session(struct track *t, cJSON *ctx)
+{
+    const cJSON *props = cJSON_GetObjectItemCaseSensitive(t->job->payload, "properties");
+    if (t->new_session) {
+        const char *ua = cdp_json_str(ctx, "browser.local.browser.userAgent");
+        if (!ua)
+            ua = t->job->user_agent;
+        cdp_enrich_session(t->session, ctx, t->env->ua, ua, t->job->ip);
+    } else {
+        cdp_session_touch(t->session, t->now);
+    }
+    if (*t->job->ip)
+        cdp_json_put_str(cdp_json_obj(t->session, "context"), "ip", t->job->ip);
+    if (cJSON_IsObject(ctx))
+        cdp_json_merge(cdp_json_obj(t->session, "context"), ctx);
+    if (cJSON_IsObject(props))
+        cdp_json_merge(cdp_json_obj(t->session, "properties"), props);
+}
+
+static void update_profile(struct track *t, const cJSON *ctx)
+{
+    if (!t->profile)
+        return;
+    const char *tz = cdp_json_str(ctx, "time.tz");
+    if (t->new_session && t->count_visit) {
+        cdp_profile_count_visit(t->profile, t->now, tz);
+        t->profile_changed = true;
+    }
+    const char *lang = cdp_json_str(ctx, "browser.local.browser.language");
+    if (t->new_session && lang && cdp_profile_add_language(t->profile, lang))
+        t->profile_changed = true;
+    const cJSON *geo = cdp_json_get(t->session, "device.geo");
+    if (t->new_session && cJSON_IsObject(geo)) {
+        cdp_json_set(t->profile, "data.devices.last.geo", cJSON_Duplicate(geo, true));
+        t->profile_changed = true;
+    }
+    if (t->profile_changed)
+        cdp_profile_touch(t->profile, t->now);
+}
+
+static cJSON *response(struct track *t, const cJSON *opts)
+{
+    cJSON *r = cJSON_CreateObject();
+    char task[CDP_UUID_LEN];
+    cdp_id_uuid4(task);
+    cJSON_AddStringToObject(r, "task", task);
+    cJSON_AddArrayToObject(r, "ux");
+    cJSON_AddObjectToObject(r, "response");
+    if (cdp_json_flag(opts, "debugger", false)) {
+        cJSON_AddItemToObject(r, "events", t->event_ids);
+        t->event_ids = NULL;
+    } else {
+        cJSON_AddArrayToObject(r, "events");
+    }
+    cJSON *p = cJSON_AddObjectToObject(r, "profile");
+    cdp_json_put_str(p, "id", t->profile ? cdp_json_str(t->profile, "id") : NULL);
+    cJSON *s = cJSON_AddObjectToObject(r, "session");
+    cdp_json_put_str(s, "id", t->session ? cdp_json_str(t->session, "id") : NULL);
+    cJSON_AddArrayToObject(r, "errors");
+    cJSON_AddArrayToObject(r, "warnings");
+    return r;
+}
+
+int cdp_track_run(struct cdp_track_env *env, struct cdp_job *job)
+{
+    struct track t = {.env = env, .job = job, .now = cdp_clock_now_us()};
+    cJSON *p = job->payload;
+    char source_id[160], session_id[160], profile_id[160];
+    trimmed(p, "source.id", source_id, sizeof(source_id));
+    trimmed(p, "session.id", session_id, sizeof(session_id));
+    trimmed(p, "profile.id", profile_id, sizeof(profile_id));
+    if (source_id[0] == '@') {
+        fail(job, 401, "Invalid event source `%s`: internal sources cannot be used here",
+             source_id);
+        return 0;
+    }
+    t.source = cdp_source_cache_get(env->sources, env->store, source_id);
+    if (!t.source) {
+        fail(job, 401, "Invalid event source `%s`", source_id);
+        return 0;
+    }
+    if (!cdp_source_is_enabled(t.source)) {
+        fail(job, 403, "Event source `%s` is disabled.", source_id);
+        return 0;
+    }
+    if (!cdp_source_has_bridge(t.source, job->bridge)) {
+        fail(job, 403, "Event source `%s` does not accept %s traffic", source_id, job->bridge);
+        return 0;
+    }
+    const cJSON *events = cJSON_GetObjectItemCaseSensitive(p, "events");
+    if (cJSON_GetArraySize(events) == 0) {
+        job->status = 200;
+        job->reply = cJSON_CreateNull();
+        return 0;
+    }
+    const cJSON *opts = cJSON_GetObjectItemCaseSensitive(p, "options");
+    bool ephemeral = cdp_json_flag(t.source, "transitional", false);
+    t.save_session = cdp_json_flag(opts, "saveSession", true) && !ephemeral;
+    t.save_events = cdp_json_flag(opts, "saveEvents", true) && !ephemeral;
+    t.save_profile = cdp_json_flag(opts, "saveProfile", true) && !job->profile_less;
+
+    int rc = resolve(&t, session_id, profile_id);
+    if (rc)
+        goto out;
+    cJSON *ctx = cJSON_GetObjectItemCaseSensitive(p, "context");
+    update_session(&t, ctx);
+    update_profile(&t, ctx);
+
+    t.event_ids = cJSON_CreateArray();
+    if (t.env->cfg->system_events) {
+        if (t.new_profile && t.save_profile && (rc = system_event(&t, "profile-created")))
+            goto out;
+        if (t.new_session && t.count_visit && t.save_session &&
+            ((rc = system_event(&t, "session-opened")) || (rc = system_event(&t, "visit-started"))))
+            goto out;
+    }
+    const cJSON *pe;
+    cJSON_ArrayForEach(pe, events)
+    {
+        if ((rc = payload_event(&t, pe, source_id)))
+            goto out;
+    }
+    struct cdp_store *s = env->store;
+    if (t.profile && t.save_profile && (t.new_profile || t.profile_changed) &&
+        (rc = s->ops->profile_put(s, t.profile)))
+        goto out;
+    if (t.save_session && (rc = s->ops->session_put(s, t.session)))
+        goto out;
+    job->status = 200;
+    job->reply = response(&t, opts);
+out:
+    if (rc)
+        fail(job, cdp_err_status(rc), "%s: nothing was stored", cdp_err_str(rc));
+    cJSON_Delete(t.event_ids);
+    cJSON_Delete(t.profile);
+    cJSON_Delete(t.session);
+    return rc;
+}

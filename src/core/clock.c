@@ -1,0 +1,114 @@
+/* Time helpers; all times are UTC. */
+#include "core/clock.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+int64_t cdp_clock_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+double cdp_clock_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void cdp_clock_iso(int64_t t_us, char *out)
+{
+    time_t sec = (time_t)(t_us / 1000000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    /* Years past 9999 do not fit Tracardi's format; clamp rather than truncate mid-field. */
+    unsigned year = (unsigned)(tm.tm_year + 1900) % 10000;
+    snprintf(out, CDP_ISO_LEN, "%04u-%02u-%02uT%02u:%02u:%02u.%06u+00:00", year,
+             (unsigned)(tm.tm_mon + 1) % 100, (unsigned)tm.tm_mday % 100,
+             (unsigned)tm.tm_hour % 100, (unsigned)tm.tm_min % 100, (unsigned)tm.tm_sec % 100,
+             (unsigned)(t_us % 1000000) % 1000000);
+}
+
+static int digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int cdp_clock_parse_iso(const char *s, int64_t *t_us)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    int y, mo, d, h = 0, mi = 0, se = 0;
+    if (strlen(s) < 10 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) || s[7] != '-' ||
+        digits(s + 8, 2, &d))
+        return -1;
+    const char *p = s + 10;
+    long frac = 0;
+    int off = 0;
+    if (*p == 'T' || *p == ' ') {
+        if (strlen(p) < 6 || digits(p + 1, 2, &h) || p[3] != ':' || digits(p + 4, 2, &mi))
+            return -1;
+        p += 6;
+        if (*p == ':') {
+            if (digits(p + 1, 2, &se))
+                return -1;
+            p += 3;
+        }
+        if (*p == '.') {
+            p++;
+            int n = 0;
+            while (*p >= '0' && *p <= '9') {
+                if (n < 6) {
+                    frac = frac * 10 + (*p - '0');
+                    n++;
+                }
+                p++;
+            }
+            while (n++ < 6)
+                frac *= 10;
+        }
+        if (*p == 'Z') {
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            int oh, om = 0;
+            if (digits(p + 1, 2, &oh))
+                return -1;
+            const char *q = p + 3;
+            if (*q == ':')
+                q++;
+            if (*q && digits(q, 2, &om))
+                return -1;
+            off = (oh * 60 + om) * 60 * (*p == '-' ? -1 : 1);
+            p = *q ? q + 2 : q;
+        }
+    }
+    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+        return -1;
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = se;
+    time_t t = timegm(&tm);
+    *t_us = ((int64_t)t - off) * 1000000 + frac;
+    return 0;
+}
+
+int cdp_clock_weekday(int64_t t_us)
+{
+    time_t sec = (time_t)(t_us / 1000000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    return (tm.tm_wday + 6) % 7;
+}

@@ -1,0 +1,33 @@
+/* cJSON helpers: dotted paths, get-or-create, deep merge, and a depth check that runs before
+ * parsing so hostile nesting is refused without recursion. Getters are case-sensitive. */
+#ifndef CDP_CORE_JSON_H
+#define CDP_CORE_JSON_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True when the JSON text nests objects/arrays no deeper than max_depth. */
+bool cdp_json_depth_ok(const char *s, size_t len, int max_depth);
+
+/* Item at a dotted path ("a.b.c") under obj, or NULL. */
+cJSON *cdp_json_get(const cJSON *obj, const char *path);
+/* String at path, or NULL when absent or not a string. */
+const char *cdp_json_str(const cJSON *obj, const char *path);
+/* Child object named key, created (replacing a non-object) when missing. NULL on OOM. */
+cJSON *cdp_json_obj(cJSON *obj, const char *key);
+/* Sets obj[key] = item, replacing any previous value; takes ownership of item. */
+void cdp_json_put(cJSON *obj, const char *key, cJSON *item);
+void cdp_json_put_str(cJSON *obj, const char *key, const char *s); /* NULL s puts null */
+void cdp_json_put_num(cJSON *obj, const char *key, double v);
+void cdp_json_put_bool(cJSON *obj, const char *key, bool v);
+/* Sets the value at a dotted path, creating objects on the way; takes ownership of item. */
+void cdp_json_set(cJSON *obj, const char *path, cJSON *item);
+/* Deep-merges src into dst: objects merge key by key, anything else in src replaces. */
+void cdp_json_merge(cJSON *dst, const cJSON *src);
+/* Boolean flag as Tracardi's is_on(): the bool value when key holds a bool, else def. */
+bool cdp_json_flag(const cJSON *obj, const char *key, bool def);
+/* Compact text of item (free with free()), or NULL on OOM. */
+char *cdp_json_print(const cJSON *item);
+
+#endif

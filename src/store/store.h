@@ -1,0 +1,88 @@
+/* The store seam: profiles, sessions, events, config entities, users and tokens behind a table
+ * of function pointers, one backend per file, chosen by URL. A struct cdp_store is one
+ * connection: use it from one thread at a time and open one per thread.
+ *
+ * Documents are cJSON trees. Getters return a new tree the caller frees with cJSON_Delete;
+ * putters copy what they need. Every operation returns 0, CDP_E_NOT_FOUND or another CDP_E_*. */
+#ifndef CDP_STORE_STORE_H
+#define CDP_STORE_STORE_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cdp_store;
+
+struct cdp_store_opts {
+    bool durable; /* fsync every commit */
+};
+
+struct cdp_user_rec {
+    char id[64];
+    char email[256];
+    char pwhash[256]; /* argon2id string */
+    cJSON *doc;       /* {id, email, full_name, roles[], disabled, expiration_timestamp} */
+};
+
+struct cdp_store_ops {
+    const char *scheme; /* URL scheme, e.g. "sqlite" */
+    int (*open)(struct cdp_store **out, const char *location, const struct cdp_store_opts *o,
+                char *err, size_t errlen);
+    void (*close)(struct cdp_store *s);
+
+    /* Transactions; savepoints nest inside one transaction (one request within a batch). */
+    int (*begin)(struct cdp_store *s);
+    int (*commit)(struct cdp_store *s);
+    int (*rollback)(struct cdp_store *s);
+    int (*savepoint)(struct cdp_store *s);
+    int (*release)(struct cdp_store *s);
+    int (*rollback_to)(struct cdp_store *s);
+
+    /* Profiles are found by their id or by any id in their ids[]. */
+    int (*profile_get)(struct cdp_store *s, const char *id, cJSON **out);
+    int (*profile_put)(struct cdp_store *s, const cJSON *profile);
+    int (*session_get)(struct cdp_store *s, const char *id, cJSON **out);
+    int (*session_put)(struct cdp_store *s, const cJSON *session);
+    int (*event_put)(struct cdp_store *s, const cJSON *event);
+    int (*event_get)(struct cdp_store *s, const char *id, cJSON **out);
+    /* Newest first; *out is an array. */
+    int (*events_by_profile)(struct cdp_store *s, const char *profile_id, int start, int limit,
+                             cJSON **out);
+
+    /* Config entities by kind ("event-source", ...) and id. */
+    int (*entity_get)(struct cdp_store *s, const char *kind, const char *id, cJSON **out);
+    int (*entity_put)(struct cdp_store *s, const char *kind, const char *id, const cJSON *doc);
+    int (*entity_delete)(struct cdp_store *s, const char *kind, const char *id);
+    int (*entity_list)(struct cdp_store *s, const char *kind, int start, int limit, cJSON **out,
+                       long *total);
+    /* Bumped on every entity write, so caches in any process can tell they are stale. */
+    int (*entity_version)(struct cdp_store *s, int64_t *out);
+
+    /* Users and management tokens (tokens are stored as hashes). */
+    int (*user_put)(struct cdp_store *s, const struct cdp_user_rec *u);
+    int (*user_get)(struct cdp_store *s, const char *id_or_email, struct cdp_user_rec *out);
+    int (*token_put)(struct cdp_store *s, const char *hash, const char *user_id, int64_t expires);
+    /* Finds a live token and slides its expiry to new_expires. */
+    int (*token_touch)(struct cdp_store *s, const char *hash, int64_t now, int64_t new_expires,
+                       char *user_id, size_t user_id_len);
+    int (*token_delete)(struct cdp_store *s, const char *hash);
+
+    /* Installation-wide values (salt, schema version). */
+    int (*meta_get)(struct cdp_store *s, const char *key, char *out, size_t outlen);
+    int (*meta_put)(struct cdp_store *s, const char *key, const char *value);
+};
+
+struct cdp_store {
+    const struct cdp_store_ops *ops;
+};
+
+/* Opens a store from a URL: "sqlite:PATH" or a plain directory (the embedded store in it). */
+int cdp_store_open(struct cdp_store **out, const char *url, const struct cdp_store_opts *o,
+                   char *err, size_t errlen);
+void cdp_store_close(struct cdp_store *s);
+void cdp_user_rec_fini(struct cdp_user_rec *u);
+
+extern const struct cdp_store_ops cdp_store_sqlite_ops;
+
+#endif

@@ -1,0 +1,625 @@
+/* The embedded store: one SQLite database in WAL mode in the data directory. Documents are kept
+ * as JSON text next to the columns that look-ups need; every statement is prepared once per
+ * connection and bound, never built from input. */
+#include "store/store.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/log.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+enum stmt_id {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
+    ST_PROFILE_GET,
+    ST_PROFILE_PUT,
+    ST_PROFILE_ID_PUT,
+    ST_SESSION_GET,
+    ST_SESSION_PUT,
+    ST_EVENT_PUT,
+    ST_EVENT_GET,
+    ST_EVENTS_BY_PROFILE,
+    ST_ENTITY_GET,
+    ST_ENTITY_PUT,
+    ST_ENTITY_DELETE,
+    ST_ENTITY_LIST,
+    ST_ENTITY_COUNT,
+    ST_ENTITY_VERSION,
+    ST_ENTITY_BUMP,
+    ST_USER_PUT,
+    ST_USER_GET,
+    ST_TOKEN_PUT,
+    ST_TOKEN_GET,
+    ST_TOKEN_SLIDE,
+    ST_TOKEN_DELETE,
+    ST_META_GET,
+    ST_META_PUT,
+    ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT req",
+    [ST_RELEASE] = "RELEASE req",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO req",
+    [ST_PROFILE_GET] = "SELECT p.doc FROM profile_id a JOIN profile p ON p.id = a.profile_id "
+                       "WHERE a.alias = ?1",
+    [ST_PROFILE_PUT] =
+        "INSERT INTO profile(id, doc, updated) VALUES(?1, ?2, ?3) "
+        "ON CONFLICT(id) DO UPDATE SET doc = excluded.doc, updated = excluded.updated",
+    [ST_PROFILE_ID_PUT] = "INSERT OR IGNORE INTO profile_id(alias, profile_id) VALUES(?1, ?2)",
+    [ST_SESSION_GET] = "SELECT doc FROM session WHERE id = ?1",
+    [ST_SESSION_PUT] = "INSERT INTO session(id, profile_id, doc, updated) VALUES(?1, ?2, ?3, ?4) "
+                       "ON CONFLICT(id) DO UPDATE SET profile_id = excluded.profile_id, "
+                       "doc = excluded.doc, updated = excluded.updated",
+    [ST_EVENT_PUT] = "INSERT OR REPLACE INTO event(id, profile_id, session_id, type, source_id, "
+                     "inserted, doc) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_EVENT_GET] = "SELECT doc FROM event WHERE id = ?1",
+    [ST_EVENTS_BY_PROFILE] = "SELECT doc FROM event WHERE profile_id = ?1 "
+                             "ORDER BY inserted DESC, rowid DESC LIMIT ?3 OFFSET ?2",
+    [ST_ENTITY_GET] = "SELECT doc FROM entity WHERE kind = ?1 AND id = ?2",
+    [ST_ENTITY_PUT] = "INSERT INTO entity(kind, id, doc, updated) VALUES(?1, ?2, ?3, ?4) "
+                      "ON CONFLICT(kind, id) DO UPDATE SET doc = excluded.doc, "
+                      "updated = excluded.updated",
+    [ST_ENTITY_DELETE] = "DELETE FROM entity WHERE kind = ?1 AND id = ?2",
+    [ST_ENTITY_LIST] = "SELECT doc FROM entity WHERE kind = ?1 ORDER BY id LIMIT ?3 OFFSET ?2",
+    [ST_ENTITY_COUNT] = "SELECT count(*) FROM entity WHERE kind = ?1",
+    [ST_ENTITY_VERSION] = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'entity-version'",
+    [ST_ENTITY_BUMP] = "INSERT INTO meta(key, value) VALUES('entity-version', 1) "
+                       "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+    [ST_USER_PUT] = "INSERT INTO user(id, email, pwhash, doc) VALUES(?1, ?2, ?3, ?4) "
+                    "ON CONFLICT(id) DO UPDATE SET email = excluded.email, "
+                    "pwhash = excluded.pwhash, doc = excluded.doc",
+    [ST_USER_GET] = "SELECT id, email, pwhash, doc FROM user WHERE id = ?1 OR email = lower(?1)",
+    [ST_TOKEN_PUT] = "INSERT INTO token(hash, user_id, expires) VALUES(?1, ?2, ?3)",
+    [ST_TOKEN_GET] = "SELECT user_id FROM token WHERE hash = ?1 AND expires > ?2",
+    [ST_TOKEN_SLIDE] = "UPDATE token SET expires = ?2 WHERE hash = ?1",
+    [ST_TOKEN_DELETE] = "DELETE FROM token WHERE hash = ?1",
+    [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [ST_META_PUT] = "INSERT INTO meta(key, value) VALUES(?1, ?2) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+};
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS profile(id TEXT PRIMARY KEY, doc TEXT NOT NULL,"
+    " updated INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS profile_id(alias TEXT PRIMARY KEY, profile_id TEXT NOT NULL)"
+    " WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS profile_id_by_profile ON profile_id(profile_id);"
+    "CREATE TABLE IF NOT EXISTS session(id TEXT PRIMARY KEY, profile_id TEXT, doc TEXT NOT NULL,"
+    " updated INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS session_by_profile ON session(profile_id);"
+    "CREATE TABLE IF NOT EXISTS event(id TEXT PRIMARY KEY, profile_id TEXT, session_id TEXT,"
+    " type TEXT NOT NULL, source_id TEXT, inserted INTEGER NOT NULL, doc TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS event_by_profile ON event(profile_id, inserted);"
+    "CREATE INDEX IF NOT EXISTS event_by_time ON event(inserted);"
+    "CREATE TABLE IF NOT EXISTS entity(kind TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL,"
+    " updated INTEGER NOT NULL, PRIMARY KEY(kind, id));"
+    "CREATE TABLE IF NOT EXISTS user(id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE,"
+    " pwhash TEXT NOT NULL, doc TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS token(hash TEXT PRIMARY KEY, user_id TEXT NOT NULL,"
+    " expires INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;";
+
+struct sqlite_store {
+    struct cdp_store base;
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+};
+
+#define SS(s) ((struct sqlite_store *)(s))
+
+static int db_err(struct sqlite_store *s, const char *what)
+{
+    cdp_error("sqlite: %s: %s", what, sqlite3_errmsg(s->db));
+    return CDP_E_STORE;
+}
+
+static sqlite3_stmt *stmt(struct sqlite_store *s, enum stmt_id id)
+{
+    sqlite3_stmt *st = s->st[id];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+static int step_done(struct sqlite_store *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_err(s, what);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Runs a one-row SELECT whose first column is a JSON document. */
+static int get_doc(struct sqlite_store *s, sqlite3_stmt *st, cJSON **out)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return CDP_E_NOT_FOUND;
+    }
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return db_err(s, "select");
+    }
+    const char *txt = (const char *)sqlite3_column_text(st, 0);
+    int n = sqlite3_column_bytes(st, 0);
+    *out = cJSON_ParseWithLength(txt, (size_t)n);
+    sqlite3_reset(st);
+    return *out ? 0 : CDP_E_STORE;
+}
+
+static int get_docs(struct sqlite_store *s, sqlite3_stmt *st, cJSON **out)
+{
+    cJSON *arr = cJSON_CreateArray();
+    if (!arr)
+        return CDP_E_NOMEM;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *txt = (const char *)sqlite3_column_text(st, 0);
+        cJSON *d = cJSON_ParseWithLength(txt, (size_t)sqlite3_column_bytes(st, 0));
+        if (d)
+            cJSON_AddItemToArray(arr, d);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        cJSON_Delete(arr);
+        return db_err(s, "select list");
+    }
+    *out = arr;
+    return 0;
+}
+
+/* Binds a document as text; the printed copy must outlive the step, so the caller frees it. */
+static char *bind_doc(sqlite3_stmt *st, int i, const cJSON *doc)
+{
+    char *txt = cJSON_PrintUnformatted(doc);
+    if (txt)
+        sqlite3_bind_text(st, i, txt, -1, SQLITE_STATIC);
+    return txt;
+}
+
+static int64_t now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+static void sq_close(struct cdp_store *base)
+{
+    struct sqlite_store *s = SS(base);
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+static int sq_open(struct cdp_store **out, const char *location, const struct cdp_store_opts *o,
+                   char *err, size_t errlen)
+{
+    char path[1024];
+    struct stat sb;
+    /* A directory (existing or to be made) holds cdpd.db; anything else is the file itself. */
+    size_t n = strlen(location);
+    bool is_dir = (stat(location, &sb) == 0 && S_ISDIR(sb.st_mode)) ||
+                  (n > 3 && strcmp(location + n - 3, ".db") != 0);
+    if (is_dir) {
+        if (mkdir(location, 0700) != 0 && errno != EEXIST) {
+            snprintf(err, errlen, "cannot create data directory %s: %s", location, strerror(errno));
+            return CDP_E_IO;
+        }
+        snprintf(path, sizeof(path), "%s/cdpd.db", location);
+    } else {
+        snprintf(path, sizeof(path), "%s", location);
+    }
+    struct sqlite_store *s = calloc(1, sizeof(*s));
+    if (!s)
+        return CDP_E_NOMEM;
+    s->base.ops = &cdp_store_sqlite_ops;
+    if (sqlite3_open_v2(path, &s->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "?");
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 10000);
+    char pragmas[256];
+    snprintf(pragmas, sizeof(pragmas),
+             "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=OFF;"
+             "PRAGMA cache_size=-8000;",
+             o && o->durable ? "FULL" : "NORMAL");
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(s->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot prepare %s: %s", path, msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        goto fail;
+    }
+    for (int i = 0; i < ST_COUNT; i++) {
+        if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+                               NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "cannot prepare statement %d: %s", i, sqlite3_errmsg(s->db));
+            goto fail;
+        }
+    }
+    *out = &s->base;
+    return 0;
+fail:
+    sq_close(&s->base);
+    return CDP_E_STORE;
+}
+
+static int run(struct cdp_store *base, enum stmt_id id, const char *what)
+{
+    struct sqlite_store *s = SS(base);
+    return step_done(s, stmt(s, id), what);
+}
+
+static int sq_begin(struct cdp_store *s)
+{
+    return run(s, ST_BEGIN, "begin");
+}
+
+static int sq_commit(struct cdp_store *s)
+{
+    return run(s, ST_COMMIT, "commit");
+}
+
+static int sq_rollback(struct cdp_store *s)
+{
+    return run(s, ST_ROLLBACK, "rollback");
+}
+
+static int sq_savepoint(struct cdp_store *s)
+{
+    return run(s, ST_SAVEPOINT, "savepoint");
+}
+
+static int sq_release(struct cdp_store *s)
+{
+    return run(s, ST_RELEASE, "release");
+}
+
+static int sq_rollback_to(struct cdp_store *s)
+{
+    int rc = run(s, ST_ROLLBACK_TO, "rollback to");
+    return rc ? rc : run(s, ST_RELEASE, "release");
+}
+
+static int get_by_id(struct cdp_store *base, enum stmt_id id, const char *key, cJSON **out)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, id);
+    bind_text(st, 1, key);
+    return get_doc(s, st, out);
+}
+
+static int sq_profile_get(struct cdp_store *s, const char *id, cJSON **out)
+{
+    return get_by_id(s, ST_PROFILE_GET, id, out);
+}
+
+static int sq_profile_put(struct cdp_store *base, const cJSON *p)
+{
+    struct sqlite_store *s = SS(base);
+    const char *id = cdp_json_str(p, "id");
+    if (!id)
+        return CDP_E_INVALID;
+    sqlite3_stmt *st = stmt(s, ST_PROFILE_PUT);
+    bind_text(st, 1, id);
+    char *txt = bind_doc(st, 2, p);
+    if (!txt)
+        return CDP_E_NOMEM;
+    sqlite3_bind_int64(st, 3, now_s());
+    int rc = step_done(s, st, "profile put");
+    free(txt);
+    if (rc)
+        return rc;
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(p, "ids");
+    const cJSON *it;
+    st = stmt(s, ST_PROFILE_ID_PUT);
+    bind_text(st, 1, id);
+    bind_text(st, 2, id);
+    if ((rc = step_done(s, st, "profile id put")))
+        return rc;
+    cJSON_ArrayForEach(it, ids)
+    {
+        if (!cJSON_IsString(it) || strcmp(it->valuestring, id) == 0)
+            continue;
+        st = stmt(s, ST_PROFILE_ID_PUT);
+        bind_text(st, 1, it->valuestring);
+        bind_text(st, 2, id);
+        if ((rc = step_done(s, st, "profile id put")))
+            return rc;
+    }
+    return 0;
+}
+
+static int sq_session_get(struct cdp_store *s, const char *id, cJSON **out)
+{
+    return get_by_id(s, ST_SESSION_GET, id, out);
+}
+
+static int sq_session_put(struct cdp_store *base, const cJSON *d)
+{
+    struct sqlite_store *s = SS(base);
+    const char *id = cdp_json_str(d, "id");
+    if (!id)
+        return CDP_E_INVALID;
+    sqlite3_stmt *st = stmt(s, ST_SESSION_PUT);
+    bind_text(st, 1, id);
+    bind_text(st, 2, cdp_json_str(d, "profile.id"));
+    char *txt = bind_doc(st, 3, d);
+    if (!txt)
+        return CDP_E_NOMEM;
+    sqlite3_bind_int64(st, 4, now_s());
+    int rc = step_done(s, st, "session put");
+    free(txt);
+    return rc;
+}
+
+static int sq_event_put(struct cdp_store *base, const cJSON *e)
+{
+    struct sqlite_store *s = SS(base);
+    const char *id = cdp_json_str(e, "id");
+    const char *type = cdp_json_str(e, "type");
+    if (!id || !type)
+        return CDP_E_INVALID;
+    sqlite3_stmt *st = stmt(s, ST_EVENT_PUT);
+    bind_text(st, 1, id);
+    bind_text(st, 2, cdp_json_str(e, "profile.id"));
+    bind_text(st, 3, cdp_json_str(e, "session.id"));
+    bind_text(st, 4, type);
+    bind_text(st, 5, cdp_json_str(e, "source.id"));
+    const char *ts = cdp_json_str(e, "metadata.time.insert");
+    int64_t t_us = 0;
+    if (ts)
+        cdp_clock_parse_iso(ts, &t_us);
+    sqlite3_bind_int64(st, 6, t_us);
+    char *txt = bind_doc(st, 7, e);
+    if (!txt)
+        return CDP_E_NOMEM;
+    int rc = step_done(s, st, "event put");
+    free(txt);
+    return rc;
+}
+
+static int sq_event_get(struct cdp_store *s, const char *id, cJSON **out)
+{
+    return get_by_id(s, ST_EVENT_GET, id, out);
+}
+
+static int sq_events_by_profile(struct cdp_store *base, const char *profile_id, int start,
+                                int limit, cJSON **out)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_EVENTS_BY_PROFILE);
+    bind_text(st, 1, profile_id);
+    sqlite3_bind_int(st, 2, start);
+    sqlite3_bind_int(st, 3, limit);
+    return get_docs(s, st, out);
+}
+
+static int sq_entity_get(struct cdp_store *base, const char *kind, const char *id, cJSON **out)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_ENTITY_GET);
+    bind_text(st, 1, kind);
+    bind_text(st, 2, id);
+    return get_doc(s, st, out);
+}
+
+static int sq_entity_put(struct cdp_store *base, const char *kind, const char *id, const cJSON *doc)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_ENTITY_PUT);
+    bind_text(st, 1, kind);
+    bind_text(st, 2, id);
+    char *txt = bind_doc(st, 3, doc);
+    if (!txt)
+        return CDP_E_NOMEM;
+    sqlite3_bind_int64(st, 4, now_s());
+    int rc = step_done(s, st, "entity put");
+    free(txt);
+    return rc ? rc : run(base, ST_ENTITY_BUMP, "entity version");
+}
+
+static int sq_entity_delete(struct cdp_store *base, const char *kind, const char *id)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_ENTITY_DELETE);
+    bind_text(st, 1, kind);
+    bind_text(st, 2, id);
+    int rc = step_done(s, st, "entity delete");
+    if (rc)
+        return rc;
+    if (sqlite3_changes(s->db) == 0)
+        return CDP_E_NOT_FOUND;
+    return run(base, ST_ENTITY_BUMP, "entity version");
+}
+
+static int sq_entity_list(struct cdp_store *base, const char *kind, int start, int limit,
+                          cJSON **out, long *total)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_ENTITY_COUNT);
+    bind_text(st, 1, kind);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return db_err(s, "entity count");
+    }
+    *total = (long)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    st = stmt(s, ST_ENTITY_LIST);
+    bind_text(st, 1, kind);
+    sqlite3_bind_int(st, 2, start);
+    sqlite3_bind_int(st, 3, limit);
+    return get_docs(s, st, out);
+}
+
+static int sq_entity_version(struct cdp_store *base, int64_t *out)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_ENTITY_VERSION);
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(s, "entity version");
+}
+
+static int sq_user_put(struct cdp_store *base, const struct cdp_user_rec *u)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_USER_PUT);
+    bind_text(st, 1, u->id);
+    bind_text(st, 2, u->email);
+    bind_text(st, 3, u->pwhash);
+    char *txt = bind_doc(st, 4, u->doc);
+    if (!txt)
+        return CDP_E_NOMEM;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    free(txt);
+    if (rc == SQLITE_CONSTRAINT)
+        return CDP_E_CONFLICT;
+    return rc == SQLITE_DONE ? 0 : db_err(s, "user put");
+}
+
+static void copy_col(sqlite3_stmt *st, int col, char *out, size_t n)
+{
+    const char *v = (const char *)sqlite3_column_text(st, col);
+    snprintf(out, n, "%s", v ? v : "");
+}
+
+static int sq_user_get(struct cdp_store *base, const char *key, struct cdp_user_rec *u)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_USER_GET);
+    bind_text(st, 1, key);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? CDP_E_NOT_FOUND : db_err(s, "user get");
+    }
+    memset(u, 0, sizeof(*u));
+    copy_col(st, 0, u->id, sizeof(u->id));
+    copy_col(st, 1, u->email, sizeof(u->email));
+    copy_col(st, 2, u->pwhash, sizeof(u->pwhash));
+    u->doc = cJSON_ParseWithLength((const char *)sqlite3_column_text(st, 3),
+                                   (size_t)sqlite3_column_bytes(st, 3));
+    sqlite3_reset(st);
+    return u->doc ? 0 : CDP_E_STORE;
+}
+
+static int sq_token_put(struct cdp_store *base, const char *hash, const char *user_id,
+                        int64_t expires)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_TOKEN_PUT);
+    bind_text(st, 1, hash);
+    bind_text(st, 2, user_id);
+    sqlite3_bind_int64(st, 3, expires);
+    return step_done(s, st, "token put");
+}
+
+static int sq_token_touch(struct cdp_store *base, const char *hash, int64_t now,
+                          int64_t new_expires, char *user_id, size_t user_id_len)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_TOKEN_GET);
+    bind_text(st, 1, hash);
+    sqlite3_bind_int64(st, 2, now);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? CDP_E_NOT_FOUND : db_err(s, "token get");
+    }
+    copy_col(st, 0, user_id, user_id_len);
+    sqlite3_reset(st);
+    st = stmt(s, ST_TOKEN_SLIDE);
+    bind_text(st, 1, hash);
+    sqlite3_bind_int64(st, 2, new_expires);
+    return step_done(s, st, "token slide");
+}
+
+static int sq_token_delete(struct cdp_store *base, const char *hash)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_TOKEN_DELETE);
+    bind_text(st, 1, hash);
+    return step_done(s, st, "token delete");
+}
+
+static int sq_meta_get(struct cdp_store *base, const char *key, char *out, size_t outlen)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_META_GET);
+    bind_text(st, 1, key);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        copy_col(st, 0, out, outlen);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return CDP_E_NOT_FOUND;
+    return rc == SQLITE_ROW ? 0 : db_err(s, "meta get");
+}
+
+static int sq_meta_put(struct cdp_store *base, const char *key, const char *value)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_META_PUT);
+    bind_text(st, 1, key);
+    bind_text(st, 2, value);
+    return step_done(s, st, "meta put");
+}
+
+const struct cdp_store_ops cdp_store_sqlite_ops = {
+    .scheme = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .savepoint = sq_savepoint,
+    .release = sq_release,
+    .rollback_to = sq_rollback_to,
+    .profile_get = sq_profile_get,
+    .profile_put = sq_profile_put,
+    .session_get = sq_session_get,
+    .session_put = sq_session_put,
+    .event_put = sq_event_put,
+    .event_get = sq_event_get,
+    .events_by_profile = sq_events_by_profile,
+    .entity_get = sq_entity_get,
+    .entity_put = sq_entity_put,
+    .entity_delete = sq_entity_delete,
+    .entity_list = sq_entity_list,
+    .entity_version = sq_entity_version,
+    .user_put = sq_user_put,
+    .user_get = sq_user_get,
+    .token_put = sq_token_put,
+    .token_touch = sq_token_touch,
+    .token_delete = sq_token_delete,
+    .meta_get = sq_meta_get,
+    .meta_put = sq_meta_put,
+};

@@ -1,0 +1,219 @@
+/* Unit tests of the SQLite store and of profile/session resolution (cdp_track_run) on it. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "collect/pipeline.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct fixture {
+    char dir[64];
+    struct cdp_store *s;
+    struct cdp_config cfg;
+    struct cdp_track_env env;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    snprintf(f->dir, sizeof(f->dir), "/tmp/cdpd-unit-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    char err[256];
+    struct cdp_store_opts o = {.durable = false};
+    if (cdp_store_open(&f->s, f->dir, &o, err, sizeof(err)))
+        return -1;
+    cdp_config_defaults(&f->cfg);
+    f->env = (struct cdp_track_env){
+        .store = f->s, .cfg = &f->cfg, .ua = NULL, .sources = cdp_source_cache_new()};
+    cJSON *src = cJSON_Parse("{\"id\":\"web\",\"name\":\"Web\",\"type\":[\"rest\"],"
+                             "\"enabled\":true,\"channel\":\"Web\"}");
+    f->s->ops->entity_put(f->s, "event-source", "web", src);
+    cJSON_Delete(src);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    cdp_source_cache_free(f->env.sources);
+    cdp_store_close(f->s);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+    if (system(cmd) != 0)
+        return -1;
+    free(f);
+    return 0;
+}
+
+static void test_profile_ids(void **state)
+{
+    struct fixture *f = *state;
+    const struct cdp_store_ops *ops = f->s->ops;
+    cJSON *p = cJSON_Parse("{\"id\":\"p1\",\"ids\":[\"p1\",\"old-1\",\"emm-x\"],\"traits\":{}}");
+    assert_int_equal(ops->profile_put(f->s, p), 0);
+    cJSON_Delete(p);
+    cJSON *got = NULL;
+    assert_int_equal(ops->profile_get(f->s, "old-1", &got), 0);
+    assert_string_equal(cdp_json_str(got, "id"), "p1");
+    cJSON_Delete(got);
+    assert_int_equal(ops->profile_get(f->s, "nope", &got), CDP_E_NOT_FOUND);
+}
+
+static void test_entities(void **state)
+{
+    struct fixture *f = *state;
+    const struct cdp_store_ops *ops = f->s->ops;
+    int64_t v1, v2;
+    assert_int_equal(ops->entity_version(f->s, &v1), 0);
+    cJSON *d = cJSON_Parse("{\"id\":\"a\",\"name\":\"A\"}");
+    assert_int_equal(ops->entity_put(f->s, "event-source", "a", d), 0);
+    cJSON_Delete(d);
+    assert_int_equal(ops->entity_version(f->s, &v2), 0);
+    assert_true(v2 > v1);
+    cJSON *list;
+    long total;
+    assert_int_equal(ops->entity_list(f->s, "event-source", 0, 10, &list, &total), 0);
+    assert_int_equal(total, 2);
+    cJSON_Delete(list);
+    assert_int_equal(ops->entity_delete(f->s, "event-source", "a"), 0);
+    assert_int_equal(ops->entity_delete(f->s, "event-source", "a"), CDP_E_NOT_FOUND);
+}
+
+static void test_tokens(void **state)
+{
+    struct fixture *f = *state;
+    const struct cdp_store_ops *ops = f->s->ops;
+    char uid[64];
+    assert_int_equal(ops->token_put(f->s, "h1", "u1", 100), 0);
+    assert_int_equal(ops->token_touch(f->s, "h1", 50, 200, uid, sizeof(uid)), 0);
+    assert_string_equal(uid, "u1");
+    assert_int_equal(ops->token_touch(f->s, "h1", 150, 300, uid, sizeof(uid)), 0); /* slid */
+    assert_int_equal(ops->token_touch(f->s, "h1", 301, 400, uid, sizeof(uid)), CDP_E_NOT_FOUND);
+}
+
+/* Runs one payload through cdp_track_run in its own transaction; returns the reply. */
+static cJSON *track(struct fixture *f, const char *payload, bool profile_less, int *status)
+{
+    struct cdp_job job = {
+        .payload = cJSON_Parse(payload), .bridge = "rest", .profile_less = profile_less};
+    snprintf(job.ip, sizeof(job.ip), "127.0.0.1");
+    assert_non_null(job.payload);
+    assert_int_equal(f->s->ops->begin(f->s), 0);
+    cdp_source_cache_sync(f->env.sources, f->s);
+    assert_int_equal(cdp_track_run(&f->env, &job), 0);
+    assert_int_equal(f->s->ops->commit(f->s), 0);
+    cJSON_Delete(job.payload);
+    *status = job.status;
+    return job.reply;
+}
+
+static int visits(struct fixture *f, const char *pid)
+{
+    cJSON *p = NULL;
+    if (f->s->ops->profile_get(f->s, pid, &p))
+        return -1;
+    int n = cdp_json_get(p, "metadata.time.visit.count")->valueint;
+    cJSON_Delete(p);
+    return n;
+}
+
+static void test_resolution(void **state)
+{
+    struct fixture *f = *state;
+    int st;
+    char pl[512], pid[64], sid[64];
+    /* new session, no profile: a new profile and one visit */
+    cJSON *r = track(f,
+                     "{\"source\":{\"id\":\"web\"},\"session\":{\"id\":\"s1\"},"
+                     "\"events\":[{\"type\":\"page-view\"}]}",
+                     false, &st);
+    assert_int_equal(st, 200);
+    snprintf(pid, sizeof(pid), "%s", cdp_json_str(r, "profile.id"));
+    assert_string_equal(cdp_json_str(r, "session.id"), "s1");
+    cJSON_Delete(r);
+    assert_int_equal(visits(f, pid), 1);
+    /* known session, other profile id sent: the session's profile wins, no new visit */
+    r = track(f,
+              "{\"source\":{\"id\":\"web\"},\"session\":{\"id\":\"s1\"},"
+              "\"profile\":{\"id\":\"someone-else\"},\"events\":[{\"type\":\"a\"}]}",
+              false, &st);
+    assert_string_equal(cdp_json_str(r, "profile.id"), pid);
+    cJSON_Delete(r);
+    assert_int_equal(visits(f, pid), 1);
+    /* new session with the known profile: same profile, a new visit */
+    snprintf(pl, sizeof(pl),
+             "{\"source\":{\"id\":\"web\"},\"session\":{\"id\":\"s2\"},\"profile\":{\"id\":\"%s\"},"
+             "\"events\":[{\"type\":\"a\"}]}",
+             pid);
+    r = track(f, pl, false, &st);
+    assert_string_equal(cdp_json_str(r, "profile.id"), pid);
+    cJSON_Delete(r);
+    assert_int_equal(visits(f, pid), 2);
+    /* no session id with the known profile: an artificial session, not a visit */
+    snprintf(
+        pl, sizeof(pl),
+        "{\"source\":{\"id\":\"web\"},\"profile\":{\"id\":\"%s\"},\"events\":[{\"type\":\"a\"}]}",
+        pid);
+    r = track(f, pl, false, &st);
+    assert_string_equal(cdp_json_str(r, "profile.id"), pid);
+    snprintf(sid, sizeof(sid), "%s", cdp_json_str(r, "session.id"));
+    assert_int_equal(strlen(sid), 36);
+    cJSON_Delete(r);
+    assert_int_equal(visits(f, pid), 2);
+    /* forged profile id on a new session: a new UUID, never the sent id */
+    r = track(f,
+              "{\"source\":{\"id\":\"web\"},\"session\":{\"id\":\"s3\"},"
+              "\"profile\":{\"id\":\"forged\"},\"events\":[{\"type\":\"a\"}]}",
+              false, &st);
+    assert_string_not_equal(cdp_json_str(r, "profile.id"), "forged");
+    assert_string_not_equal(cdp_json_str(r, "profile.id"), pid);
+    assert_int_equal(strlen(cdp_json_str(r, "profile.id")), 36);
+    cJSON_Delete(r);
+    /* profile-less: no profile at all */
+    r = track(f, "{\"source\":{\"id\":\"web\"},\"events\":[{\"type\":\"a\"}]}", true, &st);
+    assert_true(cJSON_IsNull(cdp_json_get(r, "profile.id")));
+    cJSON_Delete(r);
+}
+
+static void test_source_checks(void **state)
+{
+    struct fixture *f = *state;
+    int st;
+    cJSON *r = track(f, "{\"source\":{\"id\":\"nope\"},\"events\":[{\"type\":\"a\"}]}", false, &st);
+    assert_int_equal(st, 401);
+    cJSON_Delete(r);
+    r = track(f, "{\"source\":{\"id\":\"@internal\"},\"events\":[{\"type\":\"a\"}]}", false, &st);
+    assert_int_equal(st, 401);
+    cJSON_Delete(r);
+    cJSON *src = cJSON_Parse("{\"id\":\"off\",\"name\":\"Off\",\"type\":[\"rest\"],"
+                             "\"enabled\":false}");
+    f->s->ops->entity_put(f->s, "event-source", "off", src);
+    cJSON_Delete(src);
+    r = track(f, "{\"source\":{\"id\":\"off\"},\"events\":[{\"type\":\"a\"}]}", false, &st);
+    assert_int_equal(st, 403);
+    cJSON_Delete(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_profile_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_entities, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resolution, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_checks, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

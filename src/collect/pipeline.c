@@ -2,6 +2,7 @@
  * transaction, commits the batch (group commit: one fsync for many requests), then answers
  * them. One thread owning the embedded store serialises updates of a profile for free. */
 #include "collect/collect.h"
+#include "collect/hotcache.h"
 #include "collect/pipeline.h"
 #include "core/config.h"
 #include "core/err.h"
@@ -12,6 +13,7 @@
 #include "store/store.h"
 
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 struct cdp_collector {
@@ -22,6 +24,9 @@ struct cdp_collector {
     pthread_cond_t cv;
     struct cdp_job *head, *tail;
     bool stopping;
+    int64_t external_version; /* of the store when the caches were last known good */
+    pthread_t checkpointer;
+    struct cdp_store *checkpoint_store;
 };
 
 /* --- source cache --- */
@@ -132,8 +137,15 @@ static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
 {
     struct cdp_store *s = c->env.store;
     int rc = s->ops->begin(s);
-    if (!rc) {
+    int64_t v;
+    if (!rc && (rc = s->ops->external_version(s, &v)) == 0 && v != c->external_version) {
+        /* Another connection committed: what we hold may be stale. */
+        cdp_hotcache_clear(c->env.profiles);
+        cdp_hotcache_clear(c->env.sessions);
         cdp_source_cache_sync(c->env.sources, s);
+        c->external_version = v;
+    }
+    if (!rc) {
         for (struct cdp_job *j = batch; j; j = j->next) {
             if ((rc = s->ops->savepoint(s)))
                 break;
@@ -148,6 +160,10 @@ static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
             rc = s->ops->commit(s);
         if (rc)
             s->ops->rollback(s);
+    }
+    if (rc) { /* the cached copies may hold writes that were rolled back */
+        cdp_hotcache_clear(c->env.profiles);
+        cdp_hotcache_clear(c->env.sessions);
     }
     for (struct cdp_job *j = batch, *next; j; j = next) {
         next = j->next;
@@ -184,6 +200,23 @@ static void *pipeline_main(void *arg)
     }
 }
 
+/* Commits only append to the store's log; this thread folds the log into the main file in the
+ * background, so no request waits for it. */
+static void *checkpoint_main(void *arg)
+{
+    struct cdp_collector *c = arg;
+    struct timespec tick = {.tv_sec = 0, .tv_nsec = 250 * 1000 * 1000};
+    for (;;) {
+        pthread_mutex_lock(&c->mu);
+        bool stop = c->stopping;
+        pthread_mutex_unlock(&c->mu);
+        c->checkpoint_store->ops->checkpoint(c->checkpoint_store);
+        if (stop)
+            return NULL;
+        nanosleep(&tick, NULL);
+    }
+}
+
 void cdp_collector_submit(struct cdp_collector *c, struct cdp_job *job)
 {
     pthread_mutex_lock(&c->mu);
@@ -203,6 +236,14 @@ void cdp_collector_submit(struct cdp_collector *c, struct cdp_job *job)
     pthread_mutex_unlock(&c->mu);
 }
 
+static void free_env(struct cdp_track_env *env)
+{
+    cdp_source_cache_free(env->sources);
+    cdp_hotcache_free(env->profiles);
+    cdp_hotcache_free(env->sessions);
+    cdp_store_close(env->store);
+}
+
 const struct cdp_config *cdp_collector_config(const struct cdp_collector *c)
 {
     return c->cfg;
@@ -217,20 +258,34 @@ int cdp_collector_start(struct cdp_collector **out, const struct cdp_config *cfg
     c->cfg = cfg;
     c->env.cfg = cfg;
     c->env.ua = ua;
-    struct cdp_store_opts so = {.durable = strcmp(cfg->sync, "full") == 0};
+    struct cdp_store_opts so = {.durable = strcmp(cfg->sync, "full") == 0,
+                                .manual_checkpoint = true};
     int rc = cdp_store_open(&c->env.store, cfg->data, &so, err, errlen);
+    if (!rc && (rc = cdp_store_open(&c->checkpoint_store, cfg->data, &so, err, errlen)))
+        cdp_store_close(c->env.store);
     if (rc) {
         free(c);
         return rc;
     }
+    c->external_version = -1;
     c->env.sources = cdp_source_cache_new();
+    c->env.profiles = cdp_hotcache_new((size_t)cfg->hot_cache);
+    c->env.sessions = cdp_hotcache_new((size_t)cfg->hot_cache);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
-    if (!c->env.sources || pthread_create(&c->thread, NULL, pipeline_main, c) != 0) {
+    if (!c->env.sources || !c->env.profiles || !c->env.sessions ||
+        pthread_create(&c->thread, NULL, pipeline_main, c) != 0) {
         snprintf(err, errlen, "cannot start the pipeline thread");
-        cdp_source_cache_free(c->env.sources);
-        cdp_store_close(c->env.store);
+        free_env(&c->env);
+        cdp_store_close(c->checkpoint_store);
         free(c);
+        return CDP_E_INTERNAL;
+    }
+    if (pthread_create(&c->checkpointer, NULL, checkpoint_main, c) != 0) {
+        snprintf(err, errlen, "cannot start the checkpoint thread");
+        cdp_store_close(c->checkpoint_store);
+        c->checkpoint_store = NULL;
+        cdp_collector_stop(c);
         return CDP_E_INTERNAL;
     }
     *out = c;
@@ -246,8 +301,11 @@ void cdp_collector_stop(struct cdp_collector *c)
     pthread_cond_signal(&c->cv);
     pthread_mutex_unlock(&c->mu);
     pthread_join(c->thread, NULL);
-    cdp_source_cache_free(c->env.sources);
-    cdp_store_close(c->env.store);
+    if (c->checkpoint_store) {
+        pthread_join(c->checkpointer, NULL);
+        cdp_store_close(c->checkpoint_store);
+    }
+    free_env(&c->env);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv);
     free(c);

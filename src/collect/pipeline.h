@@ -27,6 +27,7 @@ struct cdp_job {
 };
 
 struct cdp_source_cache;
+struct cdp_hotcache;
 
 /* What processing a job needs; touched only by the pipeline thread. */
 struct cdp_track_env {
@@ -34,6 +35,8 @@ struct cdp_track_env {
     const struct cdp_config *cfg;
     const struct cdp_ua_db *ua;
     struct cdp_source_cache *sources;
+    struct cdp_hotcache *profiles; /* by primary id */
+    struct cdp_hotcache *sessions; /* by id */
 };
 
 /* Processes one job inside the caller's transaction: sets job->status and job->reply. Returns 0

@@ -2,6 +2,7 @@
  * enrichment, system events, events, writes, and Tracardi's response. Runs on the pipeline
  * thread inside the batch transaction, so a request sees the writes of those before it. */
 #include "collect/enrich.h"
+#include "collect/hotcache.h"
 #include "collect/pipeline.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -63,10 +64,12 @@ static void trimmed(const cJSON *obj, const char *path, char *out, size_t n)
     out[len] = '\0';
 }
 
-static int load(struct cdp_store *s, int (*get)(struct cdp_store *, const char *, cJSON **),
-                const char *id, cJSON **out)
+/* A document from the hot cache, else from the store; *out is NULL when there is none. */
+static int load(struct cdp_store *s, struct cdp_hotcache *hot,
+                int (*get)(struct cdp_store *, const char *, cJSON **), const char *id, cJSON **out)
 {
-    *out = NULL;
+    if ((*out = cdp_hotcache_take(hot, id)))
+        return 0;
     int rc = get(s, id, out);
     return rc == CDP_E_NOT_FOUND ? 0 : rc;
 }
@@ -86,13 +89,13 @@ static int resolve(struct track *t, const char *session_id, const char *profile_
     struct cdp_store *s = t->env->store;
     const struct cdp_store_ops *ops = s->ops;
     int rc;
-    if (*session_id && (rc = load(s, ops->session_get, session_id, &t->session)))
+    if (*session_id && (rc = load(s, t->env->sessions, ops->session_get, session_id, &t->session)))
         return rc;
     if (t->session) {
         if (t->job->profile_less)
             return 0;
         const char *pid = cdp_json_str(t->session, "profile.id");
-        if (pid && (rc = load(s, ops->profile_get, pid, &t->profile)))
+        if (pid && (rc = load(s, t->env->profiles, ops->profile_get, pid, &t->profile)))
             return rc;
         if (!t->profile && (rc = new_profile(t)))
             return rc;
@@ -112,7 +115,7 @@ static int resolve(struct track *t, const char *session_id, const char *profile_
     t->count_visit = true;
     if (t->job->profile_less)
         return 0;
-    if (*profile_id && (rc = load(s, ops->profile_get, profile_id, &t->profile)))
+    if (*profile_id && (rc = load(s, t->env->profiles, ops->profile_get, profile_id, &t->profile)))
         return rc;
     if (t->profile && !*session_id)
         t->count_visit = false; /* an artificial session of a known profile is not a visit */
@@ -177,7 +180,7 @@ static int save_event(struct track *t, cJSON *e)
 static int system_event(struct track *t, const char *type)
 {
     char id[CDP_UUID_LEN];
-    cdp_id_uuid4(id);
+    cdp_id_uuid7(id);
     cJSON *e = event_base(t, id, type, CDP_INTERNAL_SOURCE);
     if (!e)
         return CDP_E_NOMEM;
@@ -194,7 +197,7 @@ static int payload_event(struct track *t, const cJSON *pe, const char *source_id
     char id[CDP_UUID_LEN];
     const char *given = cdp_json_str(pe, "id");
     if (!given || !*given) {
-        cdp_id_uuid4(id);
+        cdp_id_uuid7(id);
         given = id;
     }
     cJSON *e = event_base(t, given, cdp_json_str(pe, "type"), source_id);
@@ -360,6 +363,15 @@ int cdp_track_run(struct cdp_track_env *env, struct cdp_job *job)
         goto out;
     job->status = 200;
     job->reply = response(&t, opts);
+    /* Keep hot copies only of what now equals the store. */
+    if (t.save_session) {
+        cdp_hotcache_put(env->sessions, cdp_json_str(t.session, "id"), t.session);
+        t.session = NULL;
+    }
+    if (t.profile && (t.save_profile || !(t.new_profile || t.profile_changed))) {
+        cdp_hotcache_put(env->profiles, cdp_json_str(t.profile, "id"), t.profile);
+        t.profile = NULL;
+    }
 out:
     if (rc)
         fail(job, cdp_err_status(rc), "%s: nothing was stored", cdp_err_str(rc));

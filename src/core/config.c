@@ -42,6 +42,8 @@ static const struct option_def options[] = {
     {"token-ttl", L(token_ttl), "1800", "management token idle expiry, seconds"},
     {"admin-threads", L(admin_threads), "4", "threads serving the management API"},
     {"batch-max", L(batch_max), "512", "most collection requests in one group commit"},
+    {"hot-cache", L(hot_cache), "4096",
+     "profiles and sessions each kept parsed in memory by the pipeline (0 = none)"},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

@@ -25,6 +25,7 @@ struct cdp_config {
     long token_ttl; /* seconds */
     long admin_threads;
     long batch_max; /* collection requests per group commit */
+    long hot_cache; /* profiles and sessions kept parsed in memory, each */
 };
 
 /* An option that only one subcommand knows (e.g. --email for `user add`). */

@@ -1,16 +1,13 @@
 /* Identifiers from libsodium's CSPRNG, so ids are unguessable as well as unique. */
 #include "core/id.h"
+#include "core/clock.h"
 
 #include <sodium.h>
 #include <stdint.h>
 
-void cdp_id_uuid4(char out[CDP_UUID_LEN])
+static void format_uuid(const uint8_t b[16], char out[CDP_UUID_LEN])
 {
     static const char hex[] = "0123456789abcdef";
-    uint8_t b[16];
-    randombytes_buf(b, sizeof(b));
-    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
-    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
     char *p = out;
     for (int i = 0; i < 16; i++) {
         if (i == 4 || i == 6 || i == 8 || i == 10)
@@ -19,6 +16,27 @@ void cdp_id_uuid4(char out[CDP_UUID_LEN])
         *p++ = hex[b[i] & 15];
     }
     *p = '\0';
+}
+
+void cdp_id_uuid4(char out[CDP_UUID_LEN])
+{
+    uint8_t b[16];
+    randombytes_buf(b, sizeof(b));
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+    format_uuid(b, out);
+}
+
+void cdp_id_uuid7(char out[CDP_UUID_LEN])
+{
+    uint8_t b[16];
+    randombytes_buf(b + 6, 10);
+    uint64_t ms = (uint64_t)(cdp_clock_now_us() / 1000);
+    for (int i = 5; i >= 0; i--, ms >>= 8)
+        b[i] = (uint8_t)(ms & 0xff);
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x70);
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+    format_uuid(b, out);
 }
 
 void cdp_id_hex(char *out, size_t n)

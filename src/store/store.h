@@ -15,7 +15,8 @@
 struct cdp_store;
 
 struct cdp_store_opts {
-    bool durable; /* fsync every commit */
+    bool durable;           /* fsync every commit */
+    bool manual_checkpoint; /* the owner calls checkpoint(); commits never stop to do it */
 };
 
 struct cdp_user_rec {
@@ -58,6 +59,9 @@ struct cdp_store_ops {
                        long *total);
     /* Bumped on every entity write, so caches in any process can tell they are stale. */
     int (*entity_version)(struct cdp_store *s, int64_t *out);
+    /* Moves whenever another connection (or process) commits: what this connection caches
+     * may be stale then. */
+    int (*external_version)(struct cdp_store *s, int64_t *out);
 
     /* Users and management tokens (tokens are stored as hashes). */
     int (*user_put)(struct cdp_store *s, const struct cdp_user_rec *u);
@@ -67,6 +71,10 @@ struct cdp_store_ops {
     int (*token_touch)(struct cdp_store *s, const char *hash, int64_t now, int64_t new_expires,
                        char *user_id, size_t user_id_len);
     int (*token_delete)(struct cdp_store *s, const char *hash);
+
+    /* Moves committed data from the write-ahead log into the main file without blocking
+     * writers; a backend without such a log does nothing. */
+    int (*checkpoint)(struct cdp_store *s);
 
     /* Installation-wide values (salt, schema version). */
     int (*meta_get)(struct cdp_store *s, const char *key, char *out, size_t outlen);

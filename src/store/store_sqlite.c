@@ -37,6 +37,7 @@ enum stmt_id {
     ST_ENTITY_COUNT,
     ST_ENTITY_VERSION,
     ST_ENTITY_BUMP,
+    ST_DATA_VERSION,
     ST_USER_PUT,
     ST_USER_GET,
     ST_TOKEN_PUT,
@@ -80,6 +81,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_ENTITY_VERSION] = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'entity-version'",
     [ST_ENTITY_BUMP] = "INSERT INTO meta(key, value) VALUES('entity-version', 1) "
                        "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+    [ST_DATA_VERSION] = "PRAGMA data_version",
     [ST_USER_PUT] = "INSERT INTO user(id, email, pwhash, doc) VALUES(?1, ?2, ?3, ?4) "
                     "ON CONFLICT(id) DO UPDATE SET email = excluded.email, "
                     "pwhash = excluded.pwhash, doc = excluded.doc",
@@ -246,8 +248,8 @@ static int sq_open(struct cdp_store **out, const char *location, const struct cd
     char pragmas[256];
     snprintf(pragmas, sizeof(pragmas),
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=OFF;"
-             "PRAGMA cache_size=-8000;",
-             o && o->durable ? "FULL" : "NORMAL");
+             "PRAGMA cache_size=-8000; PRAGMA wal_autocheckpoint=%d;",
+             o && o->durable ? "FULL" : "NORMAL", o && o->manual_checkpoint ? 0 : 1000);
     char *msg = NULL;
     if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(s->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -487,6 +489,16 @@ static int sq_entity_version(struct cdp_store *base, int64_t *out)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(s, "entity version");
 }
 
+static int sq_external_version(struct cdp_store *base, int64_t *out)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_DATA_VERSION);
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : db_err(s, "data version");
+}
+
 static int sq_user_put(struct cdp_store *base, const struct cdp_user_rec *u)
 {
     struct sqlite_store *s = SS(base);
@@ -570,6 +582,14 @@ static int sq_token_delete(struct cdp_store *base, const char *hash)
     return step_done(s, st, "token delete");
 }
 
+static int sq_checkpoint(struct cdp_store *base)
+{
+    struct sqlite_store *s = SS(base);
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : db_err(s, "checkpoint");
+}
+
 static int sq_meta_get(struct cdp_store *base, const char *key, char *out, size_t outlen)
 {
     struct sqlite_store *s = SS(base);
@@ -615,11 +635,13 @@ const struct cdp_store_ops cdp_store_sqlite_ops = {
     .entity_delete = sq_entity_delete,
     .entity_list = sq_entity_list,
     .entity_version = sq_entity_version,
+    .external_version = sq_external_version,
     .user_put = sq_user_put,
     .user_get = sq_user_get,
     .token_put = sq_token_put,
     .token_touch = sq_token_touch,
     .token_delete = sq_token_delete,
+    .checkpoint = sq_checkpoint,
     .meta_get = sq_meta_get,
     .meta_put = sq_meta_put,
 };

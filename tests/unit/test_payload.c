@@ -9,6 +9,7 @@
 #include "core/err.h"
 #include "core/json.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "collect/hotcache.h"
 #include "collect/pipeline.h"
 #include "core/config.h"
 #include "core/err.h"
@@ -34,8 +35,12 @@ static int setup(void **state)
     if (cdp_store_open(&f->s, f->dir, &o, err, sizeof(err)))
         return -1;
     cdp_config_defaults(&f->cfg);
-    f->env = (struct cdp_track_env){
-        .store = f->s, .cfg = &f->cfg, .ua = NULL, .sources = cdp_source_cache_new()};
+    f->env = (struct cdp_track_env){.store = f->s,
+                                    .cfg = &f->cfg,
+                                    .ua = NULL,
+                                    .sources = cdp_source_cache_new(),
+                                    .profiles = cdp_hotcache_new(16),
+                                    .sessions = cdp_hotcache_new(16)};
     cJSON *src = cJSON_Parse("{\"id\":\"web\",\"name\":\"Web\",\"type\":[\"rest\"],"
                              "\"enabled\":true,\"channel\":\"Web\"}");
     f->s->ops->entity_put(f->s, "event-source", "web", src);
@@ -48,6 +53,8 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     cdp_source_cache_free(f->env.sources);
+    cdp_hotcache_free(f->env.profiles);
+    cdp_hotcache_free(f->env.sessions);
     cdp_store_close(f->s);
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);

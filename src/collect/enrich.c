@@ -56,28 +56,35 @@ static void put_if_str(cJSON *dst, const char *key, const cJSON *src)
         cdp_json_put(dst, key, cJSON_Duplicate(src, false));
 }
 
-void cdp_enrich_session(cJSON *session, cJSON *ctx, const struct cdp_ua_db *ua_db, const char *ua,
-                        const char *ip)
+cJSON *cdp_enrich_ua_fields(const struct cdp_ua_db *ua_db, const char *ua)
 {
-    cJSON *os = cdp_json_obj(session, "os");
+    struct cdp_ua u;
+    cdp_ua_parse(ua_db, ua, strlen(ua), &u);
+    cJSON *f = cJSON_CreateObject();
+    cJSON *os = cdp_json_obj(f, "os");
+    cJSON *device = cdp_json_obj(f, "device");
+    cJSON *app = cdp_json_obj(f, "app");
+    cdp_json_put_str(os, "name", u.os);
+    cdp_json_put_str(os, "version", u.os_version);
+    cdp_json_put_str(device, "name", u.device);
+    cdp_json_put_str(device, "brand", u.brand);
+    cdp_json_put_str(device, "model", u.model);
+    cdp_json_put_str(device, "type", u.device_type);
+    cdp_json_put_bool(device, "touch", u.touch);
+    cdp_json_put_str(app, "type", "browser");
+    cdp_json_put_str(app, "name", u.browser);
+    cdp_json_put_str(app, "version", u.browser_version);
+    cdp_json_put_bool(app, "bot", u.bot);
+    cdp_json_put_str(app, "user_agent", ua);
+    return f;
+}
+
+void cdp_enrich_session(cJSON *session, cJSON *ctx, const cJSON *ua_fields, const char *ip)
+{
     cJSON *device = cdp_json_obj(session, "device");
     cJSON *app = cdp_json_obj(session, "app");
-    if (ua && *ua && ua_db) {
-        struct cdp_ua u;
-        cdp_ua_parse(ua_db, ua, strlen(ua), &u);
-        cdp_json_put_str(os, "name", u.os);
-        cdp_json_put_str(os, "version", u.os_version);
-        cdp_json_put_str(device, "name", u.device);
-        cdp_json_put_str(device, "brand", u.brand);
-        cdp_json_put_str(device, "model", u.model);
-        cdp_json_put_str(device, "type", u.device_type);
-        cdp_json_put_bool(device, "touch", u.touch);
-        cdp_json_put_str(app, "type", "browser");
-        cdp_json_put_str(app, "name", u.browser);
-        cdp_json_put_str(app, "version", u.browser_version);
-        cdp_json_put_bool(app, "bot", u.bot);
-        cdp_json_put_str(app, "user_agent", ua);
-    }
+    if (ua_fields)
+        cdp_json_merge(session, ua_fields);
     if (ip && *ip)
         cdp_json_put_str(device, "ip", ip);
     if (!cJSON_IsObject(ctx))

@@ -84,6 +84,22 @@ cJSON *cdp_hotcache_take(struct cdp_hotcache *c, const char *key)
     return e ? remove_entry(c, e) : NULL;
 }
 
+const cJSON *cdp_hotcache_peek(struct cdp_hotcache *c, const char *key)
+{
+    struct entry *e = find(c, key, hash_key(key));
+    if (!e)
+        return NULL;
+    lru_unlink(c, e); /* to the front: recently used */
+    e->lru_prev = NULL;
+    e->lru_next = c->head;
+    if (c->head)
+        c->head->lru_prev = e;
+    c->head = e;
+    if (!c->tail)
+        c->tail = e;
+    return e->doc;
+}
+
 void cdp_hotcache_put(struct cdp_hotcache *c, const char *key, cJSON *doc)
 {
     uint64_t h = hash_key(key);

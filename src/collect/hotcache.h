@@ -16,6 +16,8 @@ struct cdp_hotcache *cdp_hotcache_new(size_t capacity);
 void cdp_hotcache_free(struct cdp_hotcache *c);
 /* Removes and returns the document cached under key (caller owns it), or NULL. */
 cJSON *cdp_hotcache_take(struct cdp_hotcache *c, const char *key);
+/* The document cached under key, left in place (borrowed until the next put or clear). */
+const cJSON *cdp_hotcache_peek(struct cdp_hotcache *c, const char *key);
 /* Caches doc under key, evicting the least recently used entry when full. Takes doc. */
 void cdp_hotcache_put(struct cdp_hotcache *c, const char *key, cJSON *doc);
 void cdp_hotcache_drop(struct cdp_hotcache *c, const char *key);

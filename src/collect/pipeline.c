@@ -205,7 +205,7 @@ static void *pipeline_main(void *arg)
 static void *checkpoint_main(void *arg)
 {
     struct cdp_collector *c = arg;
-    struct timespec tick = {.tv_sec = 0, .tv_nsec = 250 * 1000 * 1000};
+    struct timespec tick = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
     for (;;) {
         pthread_mutex_lock(&c->mu);
         bool stop = c->stopping;
@@ -241,6 +241,7 @@ static void free_env(struct cdp_track_env *env)
     cdp_source_cache_free(env->sources);
     cdp_hotcache_free(env->profiles);
     cdp_hotcache_free(env->sessions);
+    cdp_hotcache_free(env->agents);
     cdp_store_close(env->store);
 }
 
@@ -259,7 +260,7 @@ int cdp_collector_start(struct cdp_collector **out, const struct cdp_config *cfg
     c->env.cfg = cfg;
     c->env.ua = ua;
     struct cdp_store_opts so = {.durable = strcmp(cfg->sync, "full") == 0,
-                                .manual_checkpoint = true};
+                                .background_checkpoint = true};
     int rc = cdp_store_open(&c->env.store, cfg->data, &so, err, errlen);
     if (!rc && (rc = cdp_store_open(&c->checkpoint_store, cfg->data, &so, err, errlen)))
         cdp_store_close(c->env.store);
@@ -271,9 +272,10 @@ int cdp_collector_start(struct cdp_collector **out, const struct cdp_config *cfg
     c->env.sources = cdp_source_cache_new();
     c->env.profiles = cdp_hotcache_new((size_t)cfg->hot_cache);
     c->env.sessions = cdp_hotcache_new((size_t)cfg->hot_cache);
+    c->env.agents = cdp_hotcache_new(1024);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
-    if (!c->env.sources || !c->env.profiles || !c->env.sessions ||
+    if (!c->env.sources || !c->env.profiles || !c->env.sessions || !c->env.agents ||
         pthread_create(&c->thread, NULL, pipeline_main, c) != 0) {
         snprintf(err, errlen, "cannot start the pipeline thread");
         free_env(&c->env);

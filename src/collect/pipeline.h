@@ -37,6 +37,7 @@ struct cdp_track_env {
     struct cdp_source_cache *sources;
     struct cdp_hotcache *profiles; /* by primary id */
     struct cdp_hotcache *sessions; /* by id */
+    struct cdp_hotcache *agents;   /* parsed user agents by user-agent string */
 };
 
 /* Processes one job inside the caller's transaction: sets job->status and job->reply. Returns 0

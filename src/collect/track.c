@@ -77,7 +77,7 @@ static int load(struct cdp_store *s, struct cdp_hotcache *hot,
 static int new_profile(struct track *t)
 {
     char id[CDP_UUID_LEN];
-    cdp_id_uuid4(id);
+    cdp_id_uuid7(id); /* time-ordered: appended to the store's indexes, not scattered */
     t->profile = cdp_profile_new(id, t->now);
     t->new_profile = true;
     return t->profile ? 0 : CDP_E_NOMEM;
@@ -233,6 +233,19 @@ static int payload_event(struct track *t, const cJSON *pe, const char *source_id
     return save_event(t, e);
 }
 
+static const cJSON *ua_fields(struct cdp_track_env *env, const char *ua)
+{
+    if (!ua || !*ua || !env->ua)
+        return NULL;
+    const cJSON *f = cdp_hotcache_peek(env->agents, ua);
+    if (!f) {
+        cJSON *parsed = cdp_enrich_ua_fields(env->ua, ua);
+        cdp_hotcache_put(env->agents, ua, parsed);
+        f = parsed;
+    }
+    return f;
+}
+
 static void update_session(struct track *t, cJSON *ctx)
 {
     const cJSON *props = cJSON_GetObjectItemCaseSensitive(t->job->payload, "properties");
@@ -240,7 +253,7 @@ static void update_session(struct track *t, cJSON *ctx)
         const char *ua = cdp_json_str(ctx, "browser.local.browser.userAgent");
         if (!ua)
             ua = t->job->user_agent;
-        cdp_enrich_session(t->session, ctx, t->env->ua, ua, t->job->ip);
+        cdp_enrich_session(t->session, ctx, ua_fields(t->env, ua), t->job->ip);
     } else {
         cdp_session_touch(t->session, t->now);
     }

@@ -15,8 +15,8 @@
 struct cdp_store;
 
 struct cdp_store_opts {
-    bool durable;           /* fsync every commit */
-    bool manual_checkpoint; /* the owner calls checkpoint(); commits never stop to do it */
+    bool durable;               /* fsync every commit */
+    bool background_checkpoint; /* another thread calls checkpoint() often; commits seldom do */
 };
 
 struct cdp_user_rec {

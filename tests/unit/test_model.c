@@ -117,7 +117,9 @@ static void test_enrich_session(void **state)
                              "\"browser\":{\"local\":{\"browser\":{\"language\":\"de\"}}}}");
     const char *ua = "Mozilla/5.0 (iPhone; CPU iPhone OS 16_5 like Mac OS X) AppleWebKit/605.1.15 "
                      "(KHTML, like Gecko) Version/16.5 Mobile/15E148 Safari/604.1";
-    cdp_enrich_session(s, ctx, db, ua, "1.2.3.4");
+    cJSON *uaf = cdp_enrich_ua_fields(db, ua);
+    cdp_enrich_session(s, ctx, uaf, "1.2.3.4");
+    cJSON_Delete(uaf);
     assert_string_equal(cdp_json_str(s, "os.name"), "iOS");
     assert_string_equal(cdp_json_str(s, "app.name"), "Mobile Safari");
     assert_string_equal(cdp_json_str(s, "device.type"), "mobile");

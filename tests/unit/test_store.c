@@ -40,7 +40,8 @@ static int setup(void **state)
                                     .ua = NULL,
                                     .sources = cdp_source_cache_new(),
                                     .profiles = cdp_hotcache_new(16),
-                                    .sessions = cdp_hotcache_new(16)};
+                                    .sessions = cdp_hotcache_new(16),
+                                    .agents = cdp_hotcache_new(16)};
     cJSON *src = cJSON_Parse("{\"id\":\"web\",\"name\":\"Web\",\"type\":[\"rest\"],"
                              "\"enabled\":true,\"channel\":\"Web\"}");
     f->s->ops->entity_put(f->s, "event-source", "web", src);
@@ -55,6 +56,7 @@ static int teardown(void **state)
     cdp_source_cache_free(f->env.sources);
     cdp_hotcache_free(f->env.profiles);
     cdp_hotcache_free(f->env.sessions);
+    cdp_hotcache_free(f->env.agents);
     cdp_store_close(f->s);
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);

@@ -274,7 +274,7 @@ int cdp_http_form_parse(const char *s, size_t len,
             *amp = '\0';
         if (*p) {
             char *eq = strchr(p, '=');
-            char *v = "";
+            char *v = p + strlen(p); /* a key without '=' has an empty (writable) value */
             if (eq) {
                 *eq = '\0';
                 v = eq + 1;
@@ -488,7 +488,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     struct cdp_http_server *srv = cls;
     char msg[512];

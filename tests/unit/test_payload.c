@@ -8,6 +8,7 @@
 #include "collect/payload.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "http/http.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,12 +97,38 @@ static void test_depth(void **state)
     expect_problem(s, CDP_E_INVALID, "body");
 }
 
+struct pairs {
+    char text[256];
+};
+
+static void collect_pair(void *ud, const char *k, const char *v)
+{
+    struct pairs *p = ud;
+    size_t n = strlen(p->text);
+    snprintf(p->text + n, sizeof(p->text) - n, "[%s=%s]", k, v);
+}
+
+/* The form parser (POST /user/token, /collect): decoding, and keys without '=' (a fuzzer found
+ * these wrote to a string literal). */
+static void test_form(void **state)
+{
+    (void)state;
+    struct pairs p = {""};
+    const char *s = "username=admin%40x.com&password=p%20w+d&flag&=v&&x=";
+    assert_int_equal(cdp_http_form_parse(s, strlen(s), collect_pair, &p), 0);
+    assert_string_equal(p.text, "[username=admin@x.com][password=p w d][flag=][=v][x=]");
+    p.text[0] = '\0';
+    assert_int_equal(cdp_http_form_parse("a=%zz", 5, collect_pair, &p), -1);
+    assert_int_equal(cdp_http_form_parse("a=%4", 4, collect_pair, &p), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_form),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

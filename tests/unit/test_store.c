@@ -215,9 +215,35 @@ static void test_source_checks(void **state)
     cJSON_Delete(r);
 }
 
+static void test_hotcache(void **state)
+{
+    (void)state;
+    struct cdp_hotcache *c = cdp_hotcache_new(2);
+    cdp_hotcache_put(c, "a", cJSON_CreateNumber(1));
+    cdp_hotcache_put(c, "b", cJSON_CreateNumber(2));
+    assert_non_null(cdp_hotcache_peek(c, "a"));      /* a is now the most recent */
+    cdp_hotcache_put(c, "c", cJSON_CreateNumber(3)); /* evicts b */
+    assert_null(cdp_hotcache_peek(c, "b"));
+    cJSON *a = cdp_hotcache_take(c, "a");
+    assert_int_equal(a->valueint, 1);
+    cJSON_Delete(a);
+    assert_null(cdp_hotcache_take(c, "a"));
+    cdp_hotcache_put(c, "c", cJSON_CreateNumber(4)); /* replaces */
+    assert_int_equal(cdp_hotcache_count(c), 1);
+    assert_int_equal(cdp_hotcache_peek(c, "c")->valueint, 4);
+    cdp_hotcache_clear(c);
+    assert_int_equal(cdp_hotcache_count(c), 0);
+    cdp_hotcache_free(c);
+    c = cdp_hotcache_new(0); /* keeps nothing */
+    cdp_hotcache_put(c, "a", cJSON_CreateNumber(1));
+    assert_null(cdp_hotcache_peek(c, "a"));
+    cdp_hotcache_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hotcache),
         cmocka_unit_test_setup_teardown(test_profile_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_entities, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),

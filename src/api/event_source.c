@@ -1,6 +1,8 @@
 /* Event sources: POST /event-source, GET|DELETE /event-source/{id}, GET /event-sources. */
 #include "api/api.h"
+#include "core/config.h"
 #include "core/err.h"
+#include "core/json.h"
 #include "http/http.h"
 #include "model/source.h"
 #include "store/store.h"
@@ -11,6 +13,11 @@ void cdp_api_source_put(struct cdp_http_req *req, void *app)
 {
     size_t len;
     const char *body = cdp_http_body(req, &len);
+    const struct cdp_config *cfg = cdp_api_config(app);
+    if (!cdp_json_depth_ok(body, len, (int)cfg->max_depth)) {
+        cdp_http_reply_error(req, 422, "body: JSON nests deeper than %ld levels", cfg->max_depth);
+        return;
+    }
     cJSON *doc = cJSON_ParseWithLength(body, len);
     if (!doc) {
         cdp_http_reply_error(req, 422, "body: malformed JSON");

@@ -184,10 +184,14 @@ static int cmd_serve(int argc, char **argv)
 fail:
     fprintf(stderr, "cdpd: %s\n", err);
 out:
-    /* The pipeline answers what it holds before the listener goes away. */
-    cdp_collector_stop(collector);
+    /* No new connections; the pipeline answers what it holds; then the listeners close, and
+     * only then is what their handlers use freed. */
+    cdp_http_quiesce(pub);
+    cdp_http_quiesce(admin);
+    cdp_collector_drain(collector);
     cdp_http_stop(pub);
     cdp_http_stop(admin);
+    cdp_collector_free(collector);
     cdp_api_free(api);
     cdp_ua_db_free(ua);
     return status;

@@ -130,60 +130,91 @@ int cdp_api_user_add(struct cdp_store *s, const char *email, const char *passwor
     return rc;
 }
 
-/* --- login throttling: a small table of recent failures by user and address --- */
+/* --- login throttling ---
+ * Failures are counted per (user, address) and per address alone, so neither guessing one
+ * user's password nor trying many users from one place goes fast. The table is
+ * set-associative: a new key replaces the least recently failed entry of its set, never a
+ * colliding key that happens to share a slot. */
 
-#define THROTTLE_SLOTS 256
-#define FREE_FAILURES  5
+#define THROTTLE_SETS      256
+#define THROTTLE_WAYS      4
+#define FREE_FAILURES_USER 5
+#define FREE_FAILURES_ADDR 20
+#define MAX_WAIT           300
+
+struct throttle_entry {
+    char key[300];
+    int failures;
+    time_t blocked_until;
+    time_t last;
+};
 
 static struct {
     pthread_mutex_t mu;
-    struct {
-        char key[300];
-        int failures;
-        time_t blocked_until;
-        time_t last;
-    } slot[THROTTLE_SLOTS];
+    struct throttle_entry e[THROTTLE_SETS][THROTTLE_WAYS];
 } throttle = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
-static unsigned throttle_slot(const char *key)
+/* The entry of key, or with create a fresh one in its set; NULL when absent. Lock held. */
+static struct throttle_entry *throttle_find(const char *key, bool create, time_t now)
 {
     unsigned h = 5381;
     for (const char *p = key; *p; p++)
         h = h * 33 + (unsigned char)*p;
-    return h % THROTTLE_SLOTS;
+    struct throttle_entry *set = throttle.e[h % THROTTLE_SETS], *victim = &set[0];
+    for (int i = 0; i < THROTTLE_WAYS; i++) {
+        if (strcmp(set[i].key, key) == 0) {
+            if (now - set[i].last > 900 && set[i].blocked_until <= now)
+                set[i].failures = 0; /* forgiven after 15 quiet minutes */
+            return &set[i];
+        }
+        if (set[i].last < victim->last)
+            victim = &set[i];
+    }
+    if (!create)
+        return NULL;
+    memset(victim, 0, sizeof(*victim));
+    snprintf(victim->key, sizeof(victim->key), "%s", key);
+    return victim;
 }
 
 /* Seconds the caller must still wait, 0 if it may try. */
-static long throttle_wait(const char *key)
+static long throttle_wait(const char *const keys[2])
 {
-    pthread_mutex_lock(&throttle.mu);
-    unsigned i = throttle_slot(key);
+    time_t now = time(NULL);
     long wait = 0;
-    if (strcmp(throttle.slot[i].key, key) == 0 && throttle.slot[i].blocked_until > time(NULL))
-        wait = (long)(throttle.slot[i].blocked_until - time(NULL));
+    pthread_mutex_lock(&throttle.mu);
+    for (int k = 0; k < 2; k++) {
+        struct throttle_entry *e = throttle_find(keys[k], false, now);
+        if (e && e->blocked_until > now && e->blocked_until - now > wait)
+            wait = (long)(e->blocked_until - now);
+    }
     pthread_mutex_unlock(&throttle.mu);
     return wait;
 }
 
-static void throttle_note(const char *key, bool ok)
+static void throttle_note(const char *const keys[2], bool ok)
 {
-    pthread_mutex_lock(&throttle.mu);
-    unsigned i = throttle_slot(key);
+    static const int free_failures[2] = {FREE_FAILURES_USER, FREE_FAILURES_ADDR};
     time_t now = time(NULL);
-    if (strcmp(throttle.slot[i].key, key) != 0 || now - throttle.slot[i].last > 900) {
-        snprintf(throttle.slot[i].key, sizeof(throttle.slot[i].key), "%s", key);
-        throttle.slot[i].failures = 0;
-        throttle.slot[i].blocked_until = 0;
+    pthread_mutex_lock(&throttle.mu);
+    for (int k = 0; k < 2; k++) {
+        struct throttle_entry *e = throttle_find(keys[k], !ok, now);
+        if (!e)
+            continue;
+        if (ok && k == 0) { /* success clears the user's count, not the address's */
+            e->failures = 0;
+            e->blocked_until = 0;
+            continue;
+        }
+        if (ok)
+            continue;
+        e->last = now;
+        if (++e->failures > free_failures[k]) {
+            int extra = e->failures - free_failures[k];
+            long delay = extra > 8 ? MAX_WAIT : 1L << extra;
+            e->blocked_until = now + (delay > MAX_WAIT ? MAX_WAIT : delay);
+        }
     }
-    if (ok) {
-        throttle.slot[i].failures = 0;
-        throttle.slot[i].blocked_until = 0;
-    } else if (++throttle.slot[i].failures > FREE_FAILURES) {
-        int extra = throttle.slot[i].failures - FREE_FAILURES;
-        long delay = extra > 8 ? 300 : 1L << extra;
-        throttle.slot[i].blocked_until = now + (delay > 300 ? 300 : delay);
-    }
-    throttle.slot[i].last = now;
     pthread_mutex_unlock(&throttle.mu);
 }
 
@@ -228,9 +259,13 @@ void cdp_api_token(struct cdp_http_req *req, void *app)
                              "(application/x-www-form-urlencoded)");
         goto out;
     }
-    char key[300];
-    snprintf(key, sizeof(key), "%s|%s", f.username, cdp_http_client_ip(req));
-    long wait = throttle_wait(key);
+    char user_key[300], addr_key[80];
+    for (size_t i = 0; f.username[i]; i++) /* e-mails compare without case, so must throttling */
+        f.username[i] = (char)tolower((unsigned char)f.username[i]);
+    snprintf(user_key, sizeof(user_key), "u|%s|%s", f.username, cdp_http_client_ip(req));
+    snprintf(addr_key, sizeof(addr_key), "a|%s", cdp_http_client_ip(req));
+    const char *const keys[2] = {user_key, addr_key};
+    long wait = throttle_wait(keys);
     if (wait > 0) {
         char ra[24];
         snprintf(ra, sizeof(ra), "%ld", wait);
@@ -253,7 +288,7 @@ void cdp_api_token(struct cdp_http_req *req, void *app)
         if (crypto_pwhash_str_verify(dummy_hash, f.password, strlen(f.password)) == 0)
             ok = false;
     }
-    throttle_note(key, ok);
+    throttle_note(keys, ok);
     const char *refusal = ok ? user_refusal(u.doc) : NULL;
     if (!ok || refusal) {
         cdp_http_add_header(req, "WWW-Authenticate", "Bearer");

@@ -18,9 +18,10 @@ void cdp_api_source_put(struct cdp_http_req *req, void *app)
         cdp_http_reply_error(req, 422, "body: JSON nests deeper than %ld levels", cfg->max_depth);
         return;
     }
-    cJSON *doc = cJSON_ParseWithLength(body, len);
+    size_t pos = 0;
+    cJSON *doc = cdp_json_parse(body, len, &pos);
     if (!doc) {
-        cdp_http_reply_error(req, 422, "body: malformed JSON");
+        cdp_http_reply_error(req, 422, "body: malformed JSON at byte %zu", pos);
         return;
     }
     char err[200];

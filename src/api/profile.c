@@ -54,9 +54,10 @@ void cdp_api_events_by_profile(struct cdp_http_req *req, void *app)
     }
     /* Resolve through ids[] first, so an old or merged id finds the survivor's events. */
     cJSON *profile = NULL, *list = NULL;
+    long total = 0;
     int rc = s->ops->profile_get(s, cdp_http_param(req, 0), &profile);
     const char *pid = rc ? cdp_http_param(req, 0) : cdp_json_str(profile, "id");
-    rc = s->ops->events_by_profile(s, pid, start, limit, &list);
+    rc = s->ops->events_by_profile(s, pid, start, limit, &list, &total);
     cdp_api_store_put(app, s);
     cJSON_Delete(profile);
     if (rc) {
@@ -64,7 +65,7 @@ void cdp_api_events_by_profile(struct cdp_http_req *req, void *app)
         return;
     }
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "total", cJSON_GetArraySize(list));
+    cJSON_AddNumberToObject(j, "total", (double)total);
     cJSON_AddItemToObject(j, "result", list);
     cdp_http_reply_json(req, 200, j);
 }

@@ -13,7 +13,10 @@ struct cdp_ua_db;
 
 int cdp_collector_start(struct cdp_collector **out, const struct cdp_config *cfg,
                         const struct cdp_ua_db *ua, char *err, size_t errlen);
-void cdp_collector_stop(struct cdp_collector *c);
+/* Shutting down: drain answers every queued request and stops the threads (requests that still
+ * arrive get 503); free comes after the listener has stopped calling the handlers. */
+void cdp_collector_drain(struct cdp_collector *c);
+void cdp_collector_free(struct cdp_collector *c);
 
 /* Routes of the collector listener; the app pointer is the struct cdp_collector. */
 extern const struct cdp_route cdp_collect_routes[];

@@ -120,11 +120,10 @@ int cdp_payload_parse(const char *body, size_t len, const struct cdp_payload_lim
         *detail = problem("value_error.jsondepth", msg, 0);
         return CDP_E_INVALID;
     }
-    const char *end = NULL;
-    cJSON *p = cJSON_ParseWithLengthOpts(body, len, &end, false);
+    size_t pos = 0;
+    cJSON *p = cdp_json_parse(body, len, &pos);
     if (!p) {
         char msg[128];
-        size_t pos = end && end >= body ? (size_t)(end - body) : 0;
         snprintf(msg, sizeof(msg), "malformed JSON at byte %zu", pos);
         *detail = problem("value_error.jsondecode", msg, 0);
         return CDP_E_BAD_JSON;

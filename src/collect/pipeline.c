@@ -287,26 +287,35 @@ int cdp_collector_start(struct cdp_collector **out, const struct cdp_config *cfg
         snprintf(err, errlen, "cannot start the checkpoint thread");
         cdp_store_close(c->checkpoint_store);
         c->checkpoint_store = NULL;
-        cdp_collector_stop(c);
+        cdp_collector_free(c);
         return CDP_E_INTERNAL;
     }
     *out = c;
     return 0;
 }
 
-void cdp_collector_stop(struct cdp_collector *c)
+void cdp_collector_drain(struct cdp_collector *c)
 {
     if (!c)
         return;
     pthread_mutex_lock(&c->mu);
+    bool was_stopping = c->stopping;
     c->stopping = true;
     pthread_cond_signal(&c->cv);
     pthread_mutex_unlock(&c->mu);
+    if (was_stopping)
+        return;
     pthread_join(c->thread, NULL);
-    if (c->checkpoint_store) {
+    if (c->checkpoint_store)
         pthread_join(c->checkpointer, NULL);
-        cdp_store_close(c->checkpoint_store);
-    }
+}
+
+void cdp_collector_free(struct cdp_collector *c)
+{
+    if (!c)
+        return;
+    cdp_collector_drain(c);
+    cdp_store_close(c->checkpoint_store);
     free_env(&c->env);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv);

@@ -122,7 +122,7 @@ static int collect_properties(struct cdp_http_req *req, const struct cdp_config 
             *detail = cJSON_CreateString("JSON nests too deep");
             return CDP_E_INVALID;
         }
-        cJSON *j = cJSON_ParseWithLength(body, len);
+        cJSON *j = cdp_json_parse(body, len, NULL);
         if (cJSON_IsObject(j)) {
             cJSON_Delete(props);
             *out = j;

@@ -1,7 +1,12 @@
 /* Small cJSON conveniences used across modules. */
 #include "core/json.h"
 
+#include "core/buf.h"
+
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 bool cdp_json_depth_ok(const char *s, size_t len, int max_depth)
@@ -27,6 +32,90 @@ bool cdp_json_depth_ok(const char *s, size_t len, int max_depth)
         }
     }
     return true;
+}
+
+/* The next number literal at or after *p outside strings; advances *p past it. */
+static bool next_number_token(const char **p, const char *end, const char **tok, size_t *n)
+{
+    const char *q = *p;
+    while (q < end) {
+        if (*q == '"') {
+            for (q++; q < end && *q != '"'; q++)
+                if (*q == '\\')
+                    q++;
+            q++;
+        } else if (*q == '-' || (*q >= '0' && *q <= '9')) {
+            *tok = q;
+            while (q < end && (*q == '-' || *q == '+' || *q == '.' || *q == 'e' || *q == 'E' ||
+                               (*q >= '0' && *q <= '9')))
+                q++;
+            *n = (size_t)(q - *tok);
+            *p = q;
+            return true;
+        } else {
+            q++;
+        }
+    }
+    *p = q;
+    return false;
+}
+
+/* Walks the tree in document order beside the text, so the k-th number node meets the k-th
+ * number literal, and keeps the literal of integers a double cannot hold exactly. */
+static void keep_exact_integers(cJSON *node, const char **p, const char *end)
+{
+    for (; node; node = node->next) {
+        if (cJSON_IsNumber(node)) {
+            const char *tok;
+            size_t n;
+            if (!next_number_token(p, end, &tok, &n))
+                return;
+            char exact[32];
+            bool integer = n < sizeof(exact) && !memchr(tok, '.', n) && !memchr(tok, 'e', n) &&
+                           !memchr(tok, 'E', n);
+            if (integer) {
+                snprintf(exact, sizeof(exact), "%.0f", node->valuedouble);
+                if (strlen(exact) != n || memcmp(exact, tok, n) != 0)
+                    node->valuestring = strndup(tok, n); /* printed verbatim; freed by cJSON */
+            }
+        }
+        if (node->child)
+            keep_exact_integers(node->child, p, end);
+    }
+}
+
+/* True when the text has a run of 16 or more digits, the only way to write an integer that a
+ * double may not hold exactly; most documents have none and skip the walk. */
+static bool has_long_digit_run(const char *s, size_t len)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        run = s[i] >= '0' && s[i] <= '9' ? run + 1 : 0;
+        if (run >= 16)
+            return true;
+    }
+    return false;
+}
+
+cJSON *cdp_json_parse(const char *s, size_t len, size_t *err_pos)
+{
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithLengthOpts(s, len, &end, false);
+    if (j && end) {
+        while (end < s + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+            end++;
+        if (end < s + len) {
+            cJSON_Delete(j);
+            j = NULL;
+        }
+    }
+    if (!j && err_pos)
+        *err_pos = end && end >= s ? (size_t)(end - s) : 0;
+    if (j && has_long_digit_run(s, len)) {
+        const char *p = s;
+        keep_exact_integers(j, &p, s + len);
+    }
+    return j;
 }
 
 cJSON *cdp_json_get(const cJSON *obj, const char *path)
@@ -136,7 +225,117 @@ bool cdp_json_flag(const cJSON *obj, const char *key, bool def)
     return cJSON_IsBool(it) ? cJSON_IsTrue(it) : def;
 }
 
+/* Numbers print exactly: integers up to 2^53 as integers (cJSON 1.7's printer rounds them to
+ * 15 digits, 9007199254740991 -> 9.00719925474099e+15), fractions in the shortest form that
+ * reads back to the same double. */
+static int write_number(struct cdp_buf *b, double d)
+{
+    if (!isfinite(d))
+        return cdp_buf_puts(b, "null");
+    char tmp[40];
+    if (d == floor(d) && fabs(d) < 1e17) {
+        snprintf(tmp, sizeof(tmp), "%.0f", d);
+    } else {
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
+            if (strtod(tmp, NULL) == d)
+                break;
+        }
+    }
+    return cdp_buf_puts(b, tmp);
+}
+
+static int write_string(struct cdp_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    int rc = cdp_buf_append(b, "\"", 1);
+    const char *run = s;
+    for (const unsigned char *p = (const unsigned char *)s; !rc && *p; p++) {
+        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
+        size_t n = 2;
+        switch (*p) {
+        case '"':
+        case '\\':
+            esc[1] = (char)*p;
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        default:
+            if (*p >= 0x20)
+                continue;
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[*p >> 4];
+            esc[5] = hex[*p & 15];
+            n = 6;
+        }
+        rc = cdp_buf_append(b, run, (size_t)((const char *)p - run));
+        if (!rc)
+            rc = cdp_buf_append(b, esc, n);
+        run = (const char *)p + 1;
+    }
+    if (!rc)
+        rc = cdp_buf_puts(b, run);
+    return rc ? rc : cdp_buf_append(b, "\"", 1);
+}
+
+int cdp_json_write(struct cdp_buf *b, const cJSON *item)
+{
+    switch (item->type & 0xff) {
+    case cJSON_NULL:
+        return cdp_buf_puts(b, "null");
+    case cJSON_False:
+        return cdp_buf_puts(b, "false");
+    case cJSON_True:
+        return cdp_buf_puts(b, "true");
+    case cJSON_Number: /* valuestring holds the literal of an integer too big for a double */
+        return item->valuestring ? cdp_buf_puts(b, item->valuestring)
+                                 : write_number(b, item->valuedouble);
+    case cJSON_String:
+        return write_string(b, item->valuestring ? item->valuestring : "");
+    case cJSON_Raw:
+        return cdp_buf_puts(b, item->valuestring ? item->valuestring : "null");
+    case cJSON_Array:
+    case cJSON_Object: {
+        bool obj = (item->type & 0xff) == cJSON_Object;
+        int rc = cdp_buf_append(b, obj ? "{" : "[", 1);
+        for (const cJSON *c = item->child; !rc && c; c = c->next) {
+            if (c != item->child)
+                rc = cdp_buf_append(b, ",", 1);
+            if (!rc && obj) {
+                rc = write_string(b, c->string ? c->string : "");
+                if (!rc)
+                    rc = cdp_buf_append(b, ":", 1);
+            }
+            if (!rc)
+                rc = cdp_json_write(b, c);
+        }
+        return rc ? rc : cdp_buf_append(b, obj ? "}" : "]", 1);
+    }
+    default:
+        return cdp_buf_puts(b, "null");
+    }
+}
+
 char *cdp_json_print(const cJSON *item)
 {
-    return cJSON_PrintUnformatted(item);
+    struct cdp_buf b;
+    cdp_buf_init(&b, 0);
+    if (cdp_json_write(&b, item)) {
+        cdp_buf_fini(&b);
+        return NULL;
+    }
+    return cdp_buf_steal(&b, NULL);
 }

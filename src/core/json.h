@@ -10,6 +10,10 @@
 /* True when the JSON text nests objects/arrays no deeper than max_depth. */
 bool cdp_json_depth_ok(const char *s, size_t len, int max_depth);
 
+/* Parses one JSON value that must fill the text (whitespace aside). NULL when the text is not
+ * JSON, then *err_pos (if given) is the byte offset of the problem. Check depth first. */
+cJSON *cdp_json_parse(const char *s, size_t len, size_t *err_pos);
+
 /* Item at a dotted path ("a.b.c") under obj, or NULL. */
 cJSON *cdp_json_get(const cJSON *obj, const char *path);
 /* String at path, or NULL when absent or not a string. */
@@ -27,6 +31,9 @@ void cdp_json_set(cJSON *obj, const char *path, cJSON *item);
 void cdp_json_merge(cJSON *dst, const cJSON *src);
 /* Boolean flag as Tracardi's is_on(): the bool value when key holds a bool, else def. */
 bool cdp_json_flag(const cJSON *obj, const char *key, bool def);
+struct cdp_buf;
+/* Appends the compact text of item to b. Numbers are exact (see json.c). */
+int cdp_json_write(struct cdp_buf *b, const cJSON *item);
 /* Compact text of item (free with free()), or NULL on OOM. */
 char *cdp_json_print(const cJSON *item);
 

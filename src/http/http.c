@@ -4,6 +4,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/json.h"
 #include "core/log.h"
 
 #include <arpa/inet.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_PARAMS  4
 #define MAX_HEADERS 8
@@ -155,7 +157,7 @@ void cdp_http_reply(struct cdp_http_req *r, int status, const char *ctype, char 
 
 void cdp_http_reply_json(struct cdp_http_req *r, int status, cJSON *json)
 {
-    char *s = json ? cJSON_PrintUnformatted(json) : NULL;
+    char *s = json ? cdp_json_print(json) : NULL;
     cJSON_Delete(json);
     if (!s) {
         cdp_http_reply_error(r, 500, "out of memory");
@@ -173,7 +175,7 @@ void cdp_http_reply_error(struct cdp_http_req *r, int status, const char *fmt, .
     va_end(ap);
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "detail", msg);
-    char *s = cJSON_PrintUnformatted(j);
+    char *s = cdp_json_print(j);
     cJSON_Delete(j);
     if (!s) {
         static const char oom[] = "{\"detail\":\"out of memory\"}";
@@ -570,6 +572,15 @@ int cdp_http_start(struct cdp_http_server **out, const struct cdp_http_opts *o, 
     s->port = di ? di->port : 0;
     *out = s;
     return 0;
+}
+
+void cdp_http_quiesce(struct cdp_http_server *s)
+{
+    if (!s)
+        return;
+    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
 }
 
 void cdp_http_stop(struct cdp_http_server *s)

@@ -39,6 +39,8 @@ struct cdp_http_opts {
 
 int cdp_http_start(struct cdp_http_server **out, const struct cdp_http_opts *o, char *err,
                    size_t errlen);
+/* Stops accepting connections; open ones are still served until cdp_http_stop. */
+void cdp_http_quiesce(struct cdp_http_server *s);
 void cdp_http_stop(struct cdp_http_server *s);
 unsigned cdp_http_port(const struct cdp_http_server *s);
 

@@ -47,9 +47,9 @@ struct cdp_store_ops {
     int (*session_put)(struct cdp_store *s, const cJSON *session);
     int (*event_put)(struct cdp_store *s, const cJSON *event);
     int (*event_get)(struct cdp_store *s, const char *id, cJSON **out);
-    /* Newest first; *out is an array. */
+    /* Newest first; *out is an array, *total the number of the profile's events. */
     int (*events_by_profile)(struct cdp_store *s, const char *profile_id, int start, int limit,
-                             cJSON **out);
+                             cJSON **out, long *total);
 
     /* Config entities by kind ("event-source", ...) and id. */
     int (*entity_get)(struct cdp_store *s, const char *kind, const char *id, cJSON **out);

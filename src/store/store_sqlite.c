@@ -2,6 +2,7 @@
  * as JSON text next to the columns that look-ups need; every statement is prepared once per
  * connection and bound, never built from input. */
 #include "store/store.h"
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/json.h"
@@ -30,6 +31,7 @@ enum stmt_id {
     ST_EVENT_PUT,
     ST_EVENT_GET,
     ST_EVENTS_BY_PROFILE,
+    ST_EVENTS_COUNT_BY_PROFILE,
     ST_ENTITY_GET,
     ST_ENTITY_PUT,
     ST_ENTITY_DELETE,
@@ -71,6 +73,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_EVENT_GET] = "SELECT doc FROM event WHERE id = ?1",
     [ST_EVENTS_BY_PROFILE] = "SELECT doc FROM event WHERE profile_id = ?1 "
                              "ORDER BY inserted DESC, rowid DESC LIMIT ?3 OFFSET ?2",
+    [ST_EVENTS_COUNT_BY_PROFILE] = "SELECT count(*) FROM event WHERE profile_id = ?1",
     [ST_ENTITY_GET] = "SELECT doc FROM entity WHERE kind = ?1 AND id = ?2",
     [ST_ENTITY_PUT] = "INSERT INTO entity(kind, id, doc, updated) VALUES(?1, ?2, ?3, ?4) "
                       "ON CONFLICT(kind, id) DO UPDATE SET doc = excluded.doc, "
@@ -120,6 +123,7 @@ struct sqlite_store {
     struct cdp_store base;
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
+    struct cdp_buf text; /* documents are printed here, reused by every write */
 };
 
 #define SS(s) ((struct sqlite_store *)(s))
@@ -167,7 +171,7 @@ static int get_doc(struct sqlite_store *s, sqlite3_stmt *st, cJSON **out)
     }
     const char *txt = (const char *)sqlite3_column_text(st, 0);
     int n = sqlite3_column_bytes(st, 0);
-    *out = cJSON_ParseWithLength(txt, (size_t)n);
+    *out = cdp_json_parse(txt, (size_t)n, NULL);
     sqlite3_reset(st);
     return *out ? 0 : CDP_E_STORE;
 }
@@ -180,7 +184,7 @@ static int get_docs(struct sqlite_store *s, sqlite3_stmt *st, cJSON **out)
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *txt = (const char *)sqlite3_column_text(st, 0);
-        cJSON *d = cJSON_ParseWithLength(txt, (size_t)sqlite3_column_bytes(st, 0));
+        cJSON *d = cdp_json_parse(txt, (size_t)sqlite3_column_bytes(st, 0), NULL);
         if (d)
             cJSON_AddItemToArray(arr, d);
     }
@@ -193,13 +197,15 @@ static int get_docs(struct sqlite_store *s, sqlite3_stmt *st, cJSON **out)
     return 0;
 }
 
-/* Binds a document as text; the printed copy must outlive the step, so the caller frees it. */
-static char *bind_doc(sqlite3_stmt *st, int i, const cJSON *doc)
+/* Binds a document as text printed into the connection's buffer, which stays untouched until
+ * the statement has run. */
+static int bind_doc(struct sqlite_store *s, sqlite3_stmt *st, int i, const cJSON *doc)
 {
-    char *txt = cJSON_PrintUnformatted(doc);
-    if (txt)
-        sqlite3_bind_text(st, i, txt, -1, SQLITE_STATIC);
-    return txt;
+    s->text.len = 0;
+    if (cdp_json_write(&s->text, doc))
+        return CDP_E_NOMEM;
+    sqlite3_bind_text(st, i, s->text.data, (int)s->text.len, SQLITE_STATIC);
+    return 0;
 }
 
 static int64_t now_s(void)
@@ -231,6 +237,7 @@ static void sq_close(struct cdp_store *base)
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
+    cdp_buf_fini(&s->text);
     free(s);
 }
 
@@ -348,12 +355,10 @@ static int sq_profile_put(struct cdp_store *base, const cJSON *p)
         return CDP_E_INVALID;
     sqlite3_stmt *st = stmt(s, ST_PROFILE_PUT);
     bind_text(st, 1, id);
-    char *txt = bind_doc(st, 2, p);
-    if (!txt)
+    if (bind_doc(s, st, 2, p))
         return CDP_E_NOMEM;
     sqlite3_bind_int64(st, 3, now_s());
     int rc = step_done(s, st, "profile put");
-    free(txt);
     if (rc)
         return rc;
     const cJSON *ids = cJSON_GetObjectItemCaseSensitive(p, "ids");
@@ -390,12 +395,10 @@ static int sq_session_put(struct cdp_store *base, const cJSON *d)
     sqlite3_stmt *st = stmt(s, ST_SESSION_PUT);
     bind_text(st, 1, id);
     bind_text(st, 2, cdp_json_str(d, "profile.id"));
-    char *txt = bind_doc(st, 3, d);
-    if (!txt)
+    if (bind_doc(s, st, 3, d))
         return CDP_E_NOMEM;
     sqlite3_bind_int64(st, 4, now_s());
     int rc = step_done(s, st, "session put");
-    free(txt);
     return rc;
 }
 
@@ -417,11 +420,9 @@ static int sq_event_put(struct cdp_store *base, const cJSON *e)
     if (ts)
         cdp_clock_parse_iso(ts, &t_us);
     sqlite3_bind_int64(st, 6, t_us);
-    char *txt = bind_doc(st, 7, e);
-    if (!txt)
+    if (bind_doc(s, st, 7, e))
         return CDP_E_NOMEM;
     int rc = step_done(s, st, "event put");
-    free(txt);
     return rc;
 }
 
@@ -430,11 +431,25 @@ static int sq_event_get(struct cdp_store *s, const char *id, cJSON **out)
     return get_by_id(s, ST_EVENT_GET, id, out);
 }
 
+/* Runs a one-row SELECT of a count. */
+static int get_count(struct sqlite_store *s, sqlite3_stmt *st, long *out)
+{
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : db_err(s, "count");
+}
+
 static int sq_events_by_profile(struct cdp_store *base, const char *profile_id, int start,
-                                int limit, cJSON **out)
+                                int limit, cJSON **out, long *total)
 {
     struct sqlite_store *s = SS(base);
-    sqlite3_stmt *st = stmt(s, ST_EVENTS_BY_PROFILE);
+    sqlite3_stmt *st = stmt(s, ST_EVENTS_COUNT_BY_PROFILE);
+    bind_text(st, 1, profile_id);
+    int rc = get_count(s, st, total);
+    if (rc)
+        return rc;
+    st = stmt(s, ST_EVENTS_BY_PROFILE);
     bind_text(st, 1, profile_id);
     sqlite3_bind_int(st, 2, start);
     sqlite3_bind_int(st, 3, limit);
@@ -456,12 +471,10 @@ static int sq_entity_put(struct cdp_store *base, const char *kind, const char *i
     sqlite3_stmt *st = stmt(s, ST_ENTITY_PUT);
     bind_text(st, 1, kind);
     bind_text(st, 2, id);
-    char *txt = bind_doc(st, 3, doc);
-    if (!txt)
+    if (bind_doc(s, st, 3, doc))
         return CDP_E_NOMEM;
     sqlite3_bind_int64(st, 4, now_s());
     int rc = step_done(s, st, "entity put");
-    free(txt);
     return rc ? rc : run(base, ST_ENTITY_BUMP, "entity version");
 }
 
@@ -485,12 +498,9 @@ static int sq_entity_list(struct cdp_store *base, const char *kind, int start, i
     struct sqlite_store *s = SS(base);
     sqlite3_stmt *st = stmt(s, ST_ENTITY_COUNT);
     bind_text(st, 1, kind);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return db_err(s, "entity count");
-    }
-    *total = (long)sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    int rc = get_count(s, st, total);
+    if (rc)
+        return rc;
     st = stmt(s, ST_ENTITY_LIST);
     bind_text(st, 1, kind);
     sqlite3_bind_int(st, 2, start);
@@ -525,12 +535,10 @@ static int sq_user_put(struct cdp_store *base, const struct cdp_user_rec *u)
     bind_text(st, 1, u->id);
     bind_text(st, 2, u->email);
     bind_text(st, 3, u->pwhash);
-    char *txt = bind_doc(st, 4, u->doc);
-    if (!txt)
+    if (bind_doc(s, st, 4, u->doc))
         return CDP_E_NOMEM;
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    free(txt);
     if (rc == SQLITE_CONSTRAINT)
         return CDP_E_CONFLICT;
     return rc == SQLITE_DONE ? 0 : db_err(s, "user put");
@@ -556,8 +564,8 @@ static int sq_user_get(struct cdp_store *base, const char *key, struct cdp_user_
     copy_col(st, 0, u->id, sizeof(u->id));
     copy_col(st, 1, u->email, sizeof(u->email));
     copy_col(st, 2, u->pwhash, sizeof(u->pwhash));
-    u->doc = cJSON_ParseWithLength((const char *)sqlite3_column_text(st, 3),
-                                   (size_t)sqlite3_column_bytes(st, 3));
+    u->doc = cdp_json_parse((const char *)sqlite3_column_text(st, 3),
+                            (size_t)sqlite3_column_bytes(st, 3), NULL);
     sqlite3_reset(st);
     return u->doc ? 0 : CDP_E_STORE;
 }

@@ -63,6 +63,40 @@ static void test_json_paths(void **state)
     cJSON_Delete(o);
 }
 
+static void expect_print(const char *in, const char *out)
+{
+    cJSON *j = cdp_json_parse(in, strlen(in), NULL);
+    assert_non_null(j);
+    char *txt = cdp_json_print(j);
+    assert_string_equal(txt, out);
+    free(txt);
+    cJSON *copy = cJSON_Duplicate(j, true); /* the exact literal survives copies */
+    txt = cdp_json_print(copy);
+    assert_string_equal(txt, out);
+    free(txt);
+    cJSON_Delete(copy);
+    cJSON_Delete(j);
+}
+
+static void test_json_print(void **state)
+{
+    (void)state;
+    expect_print(
+        "[9007199254740991, 9007199254740993, 12345678901234567890, -12345678901234567890]",
+        "[9007199254740991,9007199254740993,12345678901234567890,-12345678901234567890]");
+    expect_print("{\"a\" : [0.1, -0.5, 1e300, 3, 1.5e-7, 100000000000000000000]}",
+                 "{\"a\":[0.1,-0.5,1e+300,3,1.5e-07,1e+20]}");
+    expect_print("{\"s\":\"q\\\"\\\\\\n\\u0001\u00e9\"}", "{\"s\":\"q\\\"\\\\\\n\\u0001\u00e9\"}");
+    expect_print("{\"k\":\"1234567890123456789\",\"n\":1234567890123456789}",
+                 "{\"k\":\"1234567890123456789\",\"n\":1234567890123456789}");
+    size_t pos = 0;
+    assert_null(cdp_json_parse("{} x", 4, &pos));
+    assert_int_equal(pos, 3);
+    cJSON *j = cdp_json_parse(" {} \n", 5, NULL);
+    assert_non_null(j);
+    cJSON_Delete(j);
+}
+
 static void test_clock(void **state)
 {
     (void)state;
@@ -149,10 +183,11 @@ static void test_err_table(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buf_cap),     cmocka_unit_test(test_json_depth),
-        cmocka_unit_test(test_json_paths),  cmocka_unit_test(test_clock),
-        cmocka_unit_test(test_ids),         cmocka_unit_test(test_config),
-        cmocka_unit_test(test_config_file), cmocka_unit_test(test_err_table),
+        cmocka_unit_test(test_buf_cap),    cmocka_unit_test(test_json_depth),
+        cmocka_unit_test(test_json_paths), cmocka_unit_test(test_json_print),
+        cmocka_unit_test(test_clock),      cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_config),     cmocka_unit_test(test_config_file),
+        cmocka_unit_test(test_err_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

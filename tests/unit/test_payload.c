@@ -65,6 +65,7 @@ static void test_refused(void **state)
 {
     (void)state;
     expect_problem("{\"source\":", CDP_E_BAD_JSON, "body");
+    expect_problem("{\"source\":{\"id\":\"s\"}} }garbage", CDP_E_BAD_JSON, "body");
     expect_problem("[1,2]", CDP_E_INVALID, "body");
     expect_problem("{}", CDP_E_INVALID, "body.source.id");
     expect_problem("{\"source\":{\"id\":5}}", CDP_E_INVALID, "body.source.id");

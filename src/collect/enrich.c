@@ -75,7 +75,6 @@ cJSON *cdp_enrich_ua_fields(const struct cdp_ua_db *ua_db, const char *ua)
     cdp_json_put_str(app, "name", u.browser);
     cdp_json_put_str(app, "version", u.browser_version);
     cdp_json_put_bool(app, "bot", u.bot);
-    cdp_json_put_str(app, "user_agent", ua);
     return f;
 }
 
@@ -118,6 +117,12 @@ void cdp_enrich_session(cJSON *session, cJSON *ctx, const cJSON *ua_fields, cons
         cdp_json_put(device, "geo", loc);
     else
         cJSON_Delete(loc);
+}
+
+void cdp_enrich_strip_context(cJSON *ctx)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(ctx, "utm");
+    cJSON_DeleteItemFromObjectCaseSensitive(ctx, "location");
 }
 
 void cdp_enrich_event(cJSON *event, const cJSON *session)

@@ -22,6 +22,10 @@ cJSON *cdp_enrich_ua_fields(const struct cdp_ua_db *ua_db, const char *ua);
  * Tracardi does). */
 void cdp_enrich_session(cJSON *session, cJSON *ctx, const cJSON *ua_fields, const char *ip);
 
+/* Keys of the payload context that enrichment consumes (utm, location) and that therefore never
+ * land in session.context, also on later requests of the session. */
+void cdp_enrich_strip_context(cJSON *ctx);
+
 /* Copies session os/app/device/utm into the event and fills hit from event.context.page. */
 void cdp_enrich_event(cJSON *event, const cJSON *session);
 

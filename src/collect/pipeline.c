@@ -4,6 +4,7 @@
 #include "collect/collect.h"
 #include "collect/hotcache.h"
 #include "collect/pipeline.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "core/json.h"
@@ -12,6 +13,8 @@
 #include "model/useragent.h"
 #include "store/store.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
@@ -133,6 +136,22 @@ static void answer(struct cdp_job *job)
     cdp_http_resume(req);
 }
 
+/* Writes a cached session's activity times (the hot cache holds them dirty, see track.c). */
+static void flush_session(void *ud, const cJSON *session)
+{
+    struct cdp_collector *c = ud;
+    struct cdp_store *s = c->env.store;
+    const cJSON *d = cdp_json_get(session, "metadata.time.duration");
+    s->ops->session_touch(
+        s, cdp_json_str(session, "id"), cdp_json_str(session, "metadata.time.update"),
+        cJSON_IsNumber(d) ? d->valuedouble : 0, cdp_json_str(session, "metadata.status"));
+}
+
+/* A session's activity time reaches the store at most this late; each batch writes at most
+ * SESSION_FLUSH_MAX of them, so the work is spread instead of stalling one batch. */
+#define SESSION_FLUSH_SECONDS 1.0
+#define SESSION_FLUSH_MAX     256
+
 static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
 {
     struct cdp_store *s = c->env.store;
@@ -156,6 +175,9 @@ static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
             if (rc)
                 break;
         }
+        if (!rc)
+            cdp_hotcache_flush(c->env.sessions, cdp_clock_mono() - SESSION_FLUSH_SECONDS,
+                               SESSION_FLUSH_MAX);
         if (!rc)
             rc = s->ops->commit(s);
         if (rc)
@@ -182,10 +204,29 @@ static void *pipeline_main(void *arg)
     struct cdp_collector *c = arg;
     for (;;) {
         pthread_mutex_lock(&c->mu);
-        while (!c->head && !c->stopping)
-            pthread_cond_wait(&c->cv, &c->mu);
+        while (!c->head && !c->stopping) {
+            if (!cdp_hotcache_has_dirty(c->env.sessions)) {
+                pthread_cond_wait(&c->cv, &c->mu);
+                continue;
+            }
+            /* Idle with session times still owed to the store: write them when due. */
+            struct timespec due;
+            clock_gettime(CLOCK_REALTIME, &due);
+            due.tv_sec += 1;
+            if (pthread_cond_timedwait(&c->cv, &c->mu, &due) == ETIMEDOUT && !c->head) {
+                pthread_mutex_unlock(&c->mu);
+                run_batch(c, NULL);
+                pthread_mutex_lock(&c->mu);
+            }
+        }
         if (!c->head && c->stopping) {
             pthread_mutex_unlock(&c->mu);
+            struct cdp_store *s = c->env.store;
+            if (s->ops->begin(s) == 0) { /* last activity times, in one transaction */
+                cdp_hotcache_flush(c->env.sessions, cdp_clock_mono(), SIZE_MAX);
+                if (s->ops->commit(s))
+                    s->ops->rollback(s);
+            }
             return NULL;
         }
         struct cdp_job *batch = c->head, *last = batch;
@@ -205,7 +246,9 @@ static void *pipeline_main(void *arg)
 static void *checkpoint_main(void *arg)
 {
     struct cdp_collector *c = arg;
-    struct timespec tick = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
+    /* Often, so that what the committing connection still has to copy when it restarts the log
+     * is small: measured p99 25 ms at 100 ms ticks, 10 ms at 20 ms, 8 ms at 5 ms. */
+    struct timespec tick = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
     for (;;) {
         pthread_mutex_lock(&c->mu);
         bool stop = c->stopping;
@@ -272,6 +315,8 @@ int cdp_collector_start(struct cdp_collector **out, const struct cdp_config *cfg
     c->env.sources = cdp_source_cache_new();
     c->env.profiles = cdp_hotcache_new((size_t)cfg->hot_cache);
     c->env.sessions = cdp_hotcache_new((size_t)cfg->hot_cache);
+    if (c->env.sessions)
+        cdp_hotcache_on_flush(c->env.sessions, flush_session, c);
     c->env.agents = cdp_hotcache_new(1024);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);

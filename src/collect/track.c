@@ -28,6 +28,7 @@ struct track {
     cJSON *profile; /* NULL when profile-less */
     cJSON *session;
     bool new_profile, new_session, count_visit, profile_changed;
+    bool session_changed; /* beyond its activity times, which may be written later */
     bool save_session, save_events, save_profile;
     cJSON *event_ids;
 };
@@ -100,8 +101,10 @@ static int resolve(struct track *t, const char *session_id, const char *profile_
         if (!t->profile && (rc = new_profile(t)))
             return rc;
         const char *now_pid = cdp_json_str(t->profile, "id");
-        if (!pid || strcmp(pid, now_pid) != 0) /* merged away or never set: re-point */
+        if (!pid || strcmp(pid, now_pid) != 0) { /* merged away or never set: re-point */
             cdp_session_set_profile(t->session, now_pid);
+            t->session_changed = true;
+        }
         return 0;
     }
     char sid[CDP_UUID_LEN];
@@ -256,13 +259,18 @@ static void update_session(struct track *t, cJSON *ctx)
         cdp_enrich_session(t->session, ctx, ua_fields(t->env, ua), t->job->ip);
     } else {
         cdp_session_touch(t->session, t->now);
+        cdp_enrich_strip_context(ctx);
     }
-    if (*t->job->ip)
-        cdp_json_put_str(cdp_json_obj(t->session, "context"), "ip", t->job->ip);
-    if (cJSON_IsObject(ctx))
-        cdp_json_merge(cdp_json_obj(t->session, "context"), ctx);
-    if (cJSON_IsObject(props))
-        cdp_json_merge(cdp_json_obj(t->session, "properties"), props);
+    cJSON *sctx = cdp_json_obj(t->session, "context");
+    const char *ip = cdp_json_str(sctx, "ip");
+    if (*t->job->ip && (!ip || strcmp(ip, t->job->ip) != 0)) {
+        cdp_json_put_str(sctx, "ip", t->job->ip);
+        t->session_changed = true;
+    }
+    if (cJSON_IsObject(ctx) && cdp_json_merge(sctx, ctx))
+        t->session_changed = true;
+    if (cJSON_IsObject(props) && cdp_json_merge(cdp_json_obj(t->session, "properties"), props))
+        t->session_changed = true;
 }
 
 static void update_profile(struct track *t, const cJSON *ctx)
@@ -372,15 +380,20 @@ int cdp_track_run(struct cdp_track_env *env, struct cdp_job *job)
     if (t.profile && t.save_profile && (t.new_profile || t.profile_changed) &&
         (rc = s->ops->profile_put(s, t.profile)))
         goto out;
-    if (t.save_session && (rc = s->ops->session_put(s, t.session)))
+    bool write_session = t.save_session && (t.new_session || t.session_changed);
+    if (write_session && (rc = s->ops->session_put(s, t.session)))
         goto out;
     job->status = 200;
     job->reply = response(&t, opts);
-    /* Keep hot copies only of what now equals the store. */
-    if (t.save_session) {
+    /* Keep hot copies of what now equals the store, and of sessions whose only news is their
+     * activity time: the pipeline writes those times within a second (cdp_pipeline flush). */
+    if (write_session)
         cdp_hotcache_put(env->sessions, cdp_json_str(t.session, "id"), t.session);
+    else if (t.save_session)
+        cdp_hotcache_put_dirty(env->sessions, cdp_json_str(t.session, "id"), t.session,
+                               cdp_clock_mono());
+    if (t.save_session)
         t.session = NULL;
-    }
     if (t.profile && (t.save_profile || !(t.new_profile || t.profile_changed))) {
         cdp_hotcache_put(env->profiles, cdp_json_str(t.profile, "id"), t.profile);
         t.profile = NULL;

@@ -4,6 +4,26 @@
 
 #include <sodium.h>
 #include <stdint.h>
+#include <string.h>
+
+/* Random bytes from a per-thread pool refilled from libsodium 4 KB at a time: one getrandom()
+ * call per ~250 ids instead of one per id (measured ~1 % of /track). */
+static void random_bytes(uint8_t *out, size_t n)
+{
+    static _Thread_local uint8_t pool[4096];
+    static _Thread_local size_t left;
+    if (n > sizeof(pool)) {
+        randombytes_buf(out, n);
+        return;
+    }
+    if (left < n) {
+        randombytes_buf(pool, sizeof(pool));
+        left = sizeof(pool);
+    }
+    memcpy(out, pool + sizeof(pool) - left, n);
+    sodium_memzero(pool + sizeof(pool) - left, n); /* used bytes do not linger */
+    left -= n;
+}
 
 static void format_uuid(const uint8_t b[16], char out[CDP_UUID_LEN])
 {
@@ -21,7 +41,7 @@ static void format_uuid(const uint8_t b[16], char out[CDP_UUID_LEN])
 void cdp_id_uuid4(char out[CDP_UUID_LEN])
 {
     uint8_t b[16];
-    randombytes_buf(b, sizeof(b));
+    random_bytes(b, sizeof(b));
     b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
     b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
     format_uuid(b, out);
@@ -30,7 +50,7 @@ void cdp_id_uuid4(char out[CDP_UUID_LEN])
 void cdp_id_uuid7(char out[CDP_UUID_LEN])
 {
     uint8_t b[16];
-    randombytes_buf(b + 6, 10);
+    random_bytes(b + 6, 10);
     uint64_t ms = (uint64_t)(cdp_clock_now_us() / 1000);
     for (int i = 5; i >= 0; i--, ms >>= 8)
         b[i] = (uint8_t)(ms & 0xff);

@@ -204,19 +204,23 @@ void cdp_json_set(cJSON *obj, const char *path, cJSON *item)
     }
 }
 
-void cdp_json_merge(cJSON *dst, const cJSON *src)
+bool cdp_json_merge(cJSON *dst, const cJSON *src)
 {
     if (!cJSON_IsObject(dst) || !cJSON_IsObject(src))
-        return;
+        return false;
+    bool changed = false;
     for (const cJSON *c = src->child; c; c = c->next) {
         if (!c->string)
             continue;
         cJSON *d = cJSON_GetObjectItemCaseSensitive(dst, c->string);
-        if (cJSON_IsObject(d) && cJSON_IsObject(c))
-            cdp_json_merge(d, c);
-        else
+        if (cJSON_IsObject(d) && cJSON_IsObject(c)) {
+            changed |= cdp_json_merge(d, c);
+        } else if (!d || !cJSON_Compare(d, c, true)) {
             cdp_json_put(dst, c->string, cJSON_Duplicate(c, true));
+            changed = true;
+        }
     }
+    return changed;
 }
 
 bool cdp_json_flag(const cJSON *obj, const char *key, bool def)
@@ -245,19 +249,29 @@ static int write_number(struct cdp_buf *b, double d)
     return cdp_buf_puts(b, tmp);
 }
 
+/* Bytes that JSON strings cannot hold as they are: '"', '\\' and controls. */
+static const unsigned char needs_escape[256] = {
+    [0 ... 0x1f] = 1,
+    ['"'] = 1,
+    ['\\'] = 1,
+};
+
 static int write_string(struct cdp_buf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
     int rc = cdp_buf_append(b, "\"", 1);
-    const char *run = s;
-    for (const unsigned char *p = (const unsigned char *)s; !rc && *p; p++) {
-        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
+    const unsigned char *p = (const unsigned char *)s;
+    while (!rc) {
+        const unsigned char *run = p;
+        while (*p && !needs_escape[*p])
+            p++;
+        if (p > run && (rc = cdp_buf_append(b, run, (size_t)(p - run))))
+            break;
+        if (!*p)
+            break;
+        char esc[6] = {'\\', (char)*p, 0, 0, 0, 0};
         size_t n = 2;
         switch (*p) {
-        case '"':
-        case '\\':
-            esc[1] = (char)*p;
-            break;
         case '\n':
             esc[1] = 'n';
             break;
@@ -273,21 +287,18 @@ static int write_string(struct cdp_buf *b, const char *s)
         case '\f':
             esc[1] = 'f';
             break;
+        case '"':
+        case '\\':
+            break;
         default:
-            if (*p >= 0x20)
-                continue;
             memcpy(esc + 1, "u00", 3);
             esc[4] = hex[*p >> 4];
             esc[5] = hex[*p & 15];
             n = 6;
         }
-        rc = cdp_buf_append(b, run, (size_t)((const char *)p - run));
-        if (!rc)
-            rc = cdp_buf_append(b, esc, n);
-        run = (const char *)p + 1;
+        rc = cdp_buf_append(b, esc, n);
+        p++;
     }
-    if (!rc)
-        rc = cdp_buf_puts(b, run);
     return rc ? rc : cdp_buf_append(b, "\"", 1);
 }
 

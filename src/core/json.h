@@ -27,8 +27,9 @@ void cdp_json_put_num(cJSON *obj, const char *key, double v);
 void cdp_json_put_bool(cJSON *obj, const char *key, bool v);
 /* Sets the value at a dotted path, creating objects on the way; takes ownership of item. */
 void cdp_json_set(cJSON *obj, const char *path, cJSON *item);
-/* Deep-merges src into dst: objects merge key by key, anything else in src replaces. */
-void cdp_json_merge(cJSON *dst, const cJSON *src);
+/* Deep-merges src into dst: objects merge key by key, anything else in src replaces. Returns
+ * whether dst changed (equal values are left alone). */
+bool cdp_json_merge(cJSON *dst, const cJSON *src);
 /* Boolean flag as Tracardi's is_on(): the bool value when key holds a bool, else def. */
 bool cdp_json_flag(const cJSON *obj, const char *key, bool def);
 struct cdp_buf;

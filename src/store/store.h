@@ -45,6 +45,10 @@ struct cdp_store_ops {
     int (*profile_put)(struct cdp_store *s, const cJSON *profile);
     int (*session_get)(struct cdp_store *s, const char *id, cJSON **out);
     int (*session_put)(struct cdp_store *s, const cJSON *session);
+    /* Updates only the activity fields of a stored session (metadata.time.update, .duration,
+     * metadata.status); a session that is not stored stays so. */
+    int (*session_touch)(struct cdp_store *s, const char *id, const char *update, double duration,
+                         const char *status);
     int (*event_put)(struct cdp_store *s, const cJSON *event);
     int (*event_get)(struct cdp_store *s, const char *id, cJSON **out);
     /* Newest first; *out is an array, *total the number of the profile's events. */

@@ -28,6 +28,7 @@ enum stmt_id {
     ST_PROFILE_ID_PUT,
     ST_SESSION_GET,
     ST_SESSION_PUT,
+    ST_SESSION_TOUCH,
     ST_EVENT_PUT,
     ST_EVENT_GET,
     ST_EVENTS_BY_PROFILE,
@@ -68,6 +69,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SESSION_PUT] = "INSERT INTO session(id, profile_id, doc, updated) VALUES(?1, ?2, ?3, ?4) "
                        "ON CONFLICT(id) DO UPDATE SET profile_id = excluded.profile_id, "
                        "doc = excluded.doc, updated = excluded.updated",
+    [ST_SESSION_TOUCH] = "UPDATE session SET doc = json_set(doc, '$.metadata.time.update', ?2, "
+                         "'$.metadata.time.duration', ?3, '$.metadata.status', ?4), "
+                         "updated = ?5 WHERE id = ?1",
     [ST_EVENT_PUT] = "INSERT OR REPLACE INTO event(id, profile_id, session_id, type, source_id, "
                      "inserted, doc) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_EVENT_GET] = "SELECT doc FROM event WHERE id = ?1",
@@ -402,6 +406,19 @@ static int sq_session_put(struct cdp_store *base, const cJSON *d)
     return rc;
 }
 
+static int sq_session_touch(struct cdp_store *base, const char *id, const char *update,
+                            double duration, const char *status)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_SESSION_TOUCH);
+    bind_text(st, 1, id);
+    bind_text(st, 2, update);
+    sqlite3_bind_double(st, 3, duration);
+    bind_text(st, 4, status);
+    sqlite3_bind_int64(st, 5, now_s());
+    return step_done(s, st, "session touch");
+}
+
 static int sq_event_put(struct cdp_store *base, const cJSON *e)
 {
     struct sqlite_store *s = SS(base);
@@ -653,6 +670,7 @@ const struct cdp_store_ops cdp_store_sqlite_ops = {
     .profile_put = sq_profile_put,
     .session_get = sq_session_get,
     .session_put = sq_session_put,
+    .session_touch = sq_session_touch,
     .event_put = sq_event_put,
     .event_get = sq_event_get,
     .events_by_profile = sq_events_by_profile,

@@ -243,3 +243,28 @@ def test_x_context_header_is_echoed(server, source):
     r = server.track(payload(source, new_id("s")), headers={"X-Context": "staging"})
     assert r.status == 200, r
     assert r.headers.get("X-Context") == "staging"
+
+
+def test_session_activity_time_reaches_the_store(server_factory):
+    """A returning request that changes nothing but the session's activity time is answered
+    before that time is written; it reaches the store within about a second even when no
+    further traffic comes, and survives a crash after that."""
+    import time
+    s = server_factory.new(name="session-times")
+    src = s.create_source()
+    sid = new_id("s")
+    assert s.track(payload(src, sid, events=[page_view_event()])).status == 200
+    first = s.session(sid).body["metadata"]["time"]["update"]
+    time.sleep(0.05)
+    assert s.track(payload(src, sid, events=[page_view_event()])).status == 200
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        now = s.session(sid).body["metadata"]["time"]
+        if now["update"] != first:
+            break
+        time.sleep(0.2)
+    assert now["update"] > first
+    assert now["duration"] > 0
+    s.kill()
+    s.start()
+    assert s.session(sid).body["metadata"]["time"]["update"] == now["update"]

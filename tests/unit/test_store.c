@@ -215,6 +215,12 @@ static void test_source_checks(void **state)
     cJSON_Delete(r);
 }
 
+static void count_flush(void *ud, const cJSON *doc)
+{
+    (void)doc;
+    (*(int *)ud)++;
+}
+
 static void test_hotcache(void **state)
 {
     (void)state;
@@ -233,6 +239,23 @@ static void test_hotcache(void **state)
     assert_int_equal(cdp_hotcache_peek(c, "c")->valueint, 4);
     cdp_hotcache_clear(c);
     assert_int_equal(cdp_hotcache_count(c), 0);
+    cdp_hotcache_free(c);
+    /* Dirty entries are handed to the flush function: oldest first, bounded, and on eviction. */
+    c = cdp_hotcache_new(2);
+    int flushed = 0;
+    cdp_hotcache_on_flush(c, count_flush, &flushed);
+    cdp_hotcache_put_dirty(c, "a", cJSON_CreateNumber(1), 10.0);
+    cdp_hotcache_put_dirty(c, "b", cJSON_CreateNumber(2), 11.0);
+    assert_int_equal(cdp_hotcache_flush(c, 9.0, 10), 0);  /* none dirty that long */
+    assert_int_equal(cdp_hotcache_flush(c, 10.5, 10), 1); /* only a */
+    assert_int_equal(flushed, 1);
+    cdp_hotcache_put_dirty(c, "b", cJSON_CreateNumber(3), 12.0); /* still owed since 11 */
+    assert_int_equal(cdp_hotcache_flush(c, 11.0, 10), 1);
+    cdp_hotcache_put_dirty(c, "c", cJSON_CreateNumber(4), 13.0);
+    cdp_hotcache_put(c, "d", cJSON_CreateNumber(5)); /* evicts dirty c's neighbour... */
+    cdp_hotcache_put(c, "e", cJSON_CreateNumber(6)); /* ...and then c, written back first */
+    assert_int_equal(flushed, 3);
+    cJSON_Delete(cdp_hotcache_take(c, "e"));
     cdp_hotcache_free(c);
     c = cdp_hotcache_new(0); /* keeps nothing */
     cdp_hotcache_put(c, "a", cJSON_CreateNumber(1));

@@ -131,7 +131,7 @@ void cdp_enrich_event(cJSON *event, const cJSON *session)
     for (int i = 0; session && copied[i]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(session, copied[i]);
         if (cJSON_IsObject(v))
-            cdp_json_put(event, copied[i], cJSON_Duplicate(v, true));
+            cdp_json_put(event, copied[i], cdp_json_borrow(v));
     }
     const cJSON *page = cdp_json_get(event, "context.page");
     if (!cJSON_IsObject(page))

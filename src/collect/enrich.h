@@ -26,7 +26,8 @@ void cdp_enrich_session(cJSON *session, cJSON *ctx, const cJSON *ua_fields, cons
  * land in session.context, also on later requests of the session. */
 void cdp_enrich_strip_context(cJSON *ctx);
 
-/* Copies session os/app/device/utm into the event and fills hit from event.context.page. */
+/* Shows session os/app/device/utm in the event and fills hit from event.context.page. The
+ * event borrows from the session (cdp_json_borrow): free it before the session. */
 void cdp_enrich_event(cJSON *event, const cJSON *session);
 
 #endif

@@ -210,11 +210,11 @@ static int payload_event(struct track *t, const cJSON *pe, const char *source_id
     for (int i = 0; copied[i]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(pe, copied[i]);
         if (cJSON_IsObject(v))
-            cdp_json_put(e, copied[i], cJSON_Duplicate(v, true));
+            cdp_json_put(e, copied[i], cdp_json_borrow(v));
     }
     const cJSON *opts = cJSON_GetObjectItemCaseSensitive(pe, "options");
     if (cJSON_IsObject(opts))
-        cdp_json_put(e, "config", cJSON_Duplicate(opts, true));
+        cdp_json_put(e, "config", cdp_json_borrow(opts));
     add_tags(e, cJSON_GetObjectItemCaseSensitive(pe, "tags"));
     cJSON *tm = cdp_json_get(e, "metadata.time");
     const char *ins = cdp_json_str(pe, "time.insert");
@@ -226,7 +226,7 @@ static int payload_event(struct track *t, const cJSON *pe, const char *source_id
         cdp_json_put(tm, "create", cJSON_Duplicate(created, false));
     cJSON *req = cdp_json_obj(e, "request");
     if (t->job->headers)
-        cdp_json_put(req, "headers", cJSON_Duplicate(t->job->headers, true));
+        cdp_json_put(req, "headers", cdp_json_borrow(t->job->headers));
     cdp_enrich_event(e, t->session);
     if (!cdp_json_flag(opts, "save", true)) {
         cJSON_AddItemToArray(t->event_ids, cJSON_CreateString(given));

@@ -183,6 +183,15 @@ void cdp_json_put_bool(cJSON *obj, const char *key, bool v)
     cdp_json_put(obj, key, cJSON_CreateBool(v));
 }
 
+cJSON *cdp_json_borrow(const cJSON *v)
+{
+    if (cJSON_IsObject(v))
+        return cJSON_CreateObjectReference(v->child);
+    if (cJSON_IsArray(v))
+        return cJSON_CreateArrayReference(v->child);
+    return cJSON_Duplicate(v, false);
+}
+
 void cdp_json_set(cJSON *obj, const char *path, cJSON *item)
 {
     char key[256];

@@ -25,6 +25,9 @@ void cdp_json_put(cJSON *obj, const char *key, cJSON *item);
 void cdp_json_put_str(cJSON *obj, const char *key, const char *s); /* NULL s puts null */
 void cdp_json_put_num(cJSON *obj, const char *key, double v);
 void cdp_json_put_bool(cJSON *obj, const char *key, bool v);
+/* A node that shows v's members without copying them (a cJSON reference), for documents that
+ * are printed and freed while v still stands; scalars are copied. */
+cJSON *cdp_json_borrow(const cJSON *v);
 /* Sets the value at a dotted path, creating objects on the way; takes ownership of item. */
 void cdp_json_set(cJSON *obj, const char *path, cJSON *item);
 /* Deep-merges src into dst: objects merge key by key, anything else in src replaces. Returns

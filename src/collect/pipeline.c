@@ -14,6 +14,7 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -30,6 +31,7 @@ struct cdp_collector {
     int64_t external_version; /* of the store when the caches were last known good */
     pthread_t checkpointer;
     struct cdp_store *checkpoint_store;
+    atomic_bool restart_log; /* set by the checkpointer: the pipeline should restart the log */
 };
 
 /* --- source cache --- */
@@ -197,6 +199,9 @@ static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
         }
         answer(j);
     }
+    /* After the answers: copies only what came since the last background fold. */
+    if (atomic_exchange(&c->restart_log, false))
+        s->ops->checkpoint(s, NULL);
 }
 
 static void *pipeline_main(void *arg)
@@ -242,18 +247,27 @@ static void *pipeline_main(void *arg)
 }
 
 /* Commits only append to the store's log; this thread folds the log into the main file in the
- * background, so no request waits for it. */
+ * background, so no request waits for it. It cannot start the log over, though: only a writer
+ * that finds the whole log folded in can, and the pipeline always has the log busy. So when the
+ * log is long, right after a fold (when little is left to copy), it asks the pipeline to
+ * checkpoint once itself between two batches; its next commit then starts the log over.
+ * The tick trades throughput for latency (docs/benchmarks.md): folding often means less to copy
+ * in the pipeline's own checkpoint, but more fsyncs of the main file. */
+#define CHECKPOINT_TICK_MS 20
+#define LOG_RESTART_PAGES  4096
+
 static void *checkpoint_main(void *arg)
 {
     struct cdp_collector *c = arg;
-    /* Often, so that what the committing connection still has to copy when it restarts the log
-     * is small: measured p99 25 ms at 100 ms ticks, 10 ms at 20 ms, 8 ms at 5 ms. */
-    struct timespec tick = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
+    struct timespec tick = {.tv_sec = 0, .tv_nsec = CHECKPOINT_TICK_MS * 1000 * 1000};
     for (;;) {
         pthread_mutex_lock(&c->mu);
         bool stop = c->stopping;
         pthread_mutex_unlock(&c->mu);
-        c->checkpoint_store->ops->checkpoint(c->checkpoint_store);
+        int log = 0;
+        c->checkpoint_store->ops->checkpoint(c->checkpoint_store, &log);
+        if (log > LOG_RESTART_PAGES)
+            atomic_store(&c->restart_log, true);
         if (stop)
             return NULL;
         nanosleep(&tick, NULL);
@@ -303,7 +317,7 @@ int cdp_collector_start(struct cdp_collector **out, const struct cdp_config *cfg
     c->env.cfg = cfg;
     c->env.ua = ua;
     struct cdp_store_opts so = {.durable = strcmp(cfg->sync, "full") == 0,
-                                .background_checkpoint = true};
+                                .manual_checkpoint = true};
     int rc = cdp_store_open(&c->env.store, cfg->data, &so, err, errlen);
     if (!rc && (rc = cdp_store_open(&c->checkpoint_store, cfg->data, &so, err, errlen)))
         cdp_store_close(c->env.store);

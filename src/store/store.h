@@ -15,8 +15,8 @@
 struct cdp_store;
 
 struct cdp_store_opts {
-    bool durable;               /* fsync every commit */
-    bool background_checkpoint; /* another thread calls checkpoint() often; commits seldom do */
+    bool durable;           /* fsync every commit */
+    bool manual_checkpoint; /* commits never checkpoint; the owner calls checkpoint() */
 };
 
 struct cdp_user_rec {
@@ -77,8 +77,9 @@ struct cdp_store_ops {
     int (*token_delete)(struct cdp_store *s, const char *hash);
 
     /* Moves committed data from the write-ahead log into the main file without blocking
-     * writers; a backend without such a log does nothing. */
-    int (*checkpoint)(struct cdp_store *s);
+     * writers, and says how long the log still is (*log_pages, may be NULL). A backend without
+     * such a log does nothing and says 0. */
+    int (*checkpoint)(struct cdp_store *s, int *log_pages);
 
     /* Installation-wide values (salt, schema version). */
     int (*meta_get)(struct cdp_store *s, const char *key, char *out, size_t outlen);

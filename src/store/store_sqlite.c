@@ -229,12 +229,6 @@ static int busy_wait(void *ud, int tries)
     return 1;
 }
 
-/* With a background checkpointer, the committing connection still checkpoints now and then:
- * the background one never reaches the end of a log that is always being appended to, and only
- * the writer, finding the log fully copied, can start it over. By then almost everything is
- * copied, so this costs the writer little. */
-#define BACKGROUND_AUTOCHECKPOINT 8192
-
 static void sq_close(struct cdp_store *base)
 {
     struct sqlite_store *s = SS(base);
@@ -278,8 +272,7 @@ static int sq_open(struct cdp_store **out, const char *location, const struct cd
     snprintf(pragmas, sizeof(pragmas),
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=OFF;"
              "PRAGMA cache_size=-8000; PRAGMA wal_autocheckpoint=%d;",
-             o && o->durable ? "FULL" : "NORMAL",
-             o && o->background_checkpoint ? BACKGROUND_AUTOCHECKPOINT : 1000);
+             o && o->durable ? "FULL" : "NORMAL", o && o->manual_checkpoint ? 0 : 1000);
     char *msg = NULL;
     if (sqlite3_exec(s->db, pragmas, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(s->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -626,10 +619,13 @@ static int sq_token_delete(struct cdp_store *base, const char *hash)
     return step_done(s, st, "token delete");
 }
 
-static int sq_checkpoint(struct cdp_store *base)
+static int sq_checkpoint(struct cdp_store *base, int *log_pages)
 {
     struct sqlite_store *s = SS(base);
-    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    if (log_pages)
+        *log_pages = log > 0 ? log : 0;
     return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : db_err(s, "checkpoint");
 }
 

@@ -48,7 +48,7 @@ int cdp_api_new(struct cdp_api **out, const struct cdp_config *cfg, char *err, s
     api->cfg = cfg;
     pthread_mutex_init(&api->mu, NULL);
     /* Open one connection now so a bad data directory fails at start, not on first request. */
-    struct cdp_store *s = cdp_api_store(api);
+    struct cdp_store *s = cdp_api_store(api, NULL);
     if (!s) {
         snprintf(err, errlen, "management API: cannot open the store in %s", cfg->data);
         cdp_api_free(api);
@@ -69,7 +69,7 @@ void cdp_api_free(struct cdp_api *api)
     free(api);
 }
 
-struct cdp_store *cdp_api_store(struct cdp_api *api)
+struct cdp_store *cdp_api_store(struct cdp_api *api, struct cdp_http_req *req)
 {
     pthread_mutex_lock(&api->mu);
     struct cdp_store *s = api->nidle ? api->idle[--api->nidle] : NULL;
@@ -78,8 +78,11 @@ struct cdp_store *cdp_api_store(struct cdp_api *api)
         return s;
     char err[256];
     struct cdp_store_opts so = {.durable = strcmp(api->cfg->sync, "full") == 0};
-    if (cdp_store_open(&s, api->cfg->data, &so, err, sizeof(err)))
+    if (cdp_store_open(&s, api->cfg->data, &so, err, sizeof(err))) {
+        if (req)
+            cdp_http_reply_error(req, 503, "store unavailable: %s", err);
         return NULL;
+    }
     return s;
 }
 

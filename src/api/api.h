@@ -33,8 +33,9 @@ bool cdp_api_guard(struct cdp_http_req *req, const struct cdp_route *route, void
 int cdp_api_user_add(struct cdp_store *s, const char *email, const char *password,
                      const char *roles, const char *full_name, char *err, size_t errlen);
 
-/* Internal to api/: a store connection for this request, returned to the pool after use. */
-struct cdp_store *cdp_api_store(struct cdp_api *api);
+/* Internal to api/: a store connection for this request, returned to the pool after use; NULL
+ * after replying 503 when none can be opened. */
+struct cdp_store *cdp_api_store(struct cdp_api *api, struct cdp_http_req *req);
 void cdp_api_store_put(struct cdp_api *api, struct cdp_store *s);
 const struct cdp_config *cdp_api_config(const struct cdp_api *api);
 

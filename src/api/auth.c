@@ -273,11 +273,9 @@ void cdp_api_token(struct cdp_http_req *req, void *app)
         cdp_http_reply_error(req, 429, "too many failed logins; try again in %ld s", wait);
         goto out;
     }
-    struct cdp_store *s = cdp_api_store(api);
-    if (!s) {
-        cdp_http_reply_error(req, 503, "store unavailable");
+    struct cdp_store *s = cdp_api_store(api, req);
+    if (!s)
         goto out;
-    }
     struct cdp_user_rec u;
     memset(&u, 0, sizeof(u));
     int rc = s->ops->user_get(s, f.username, &u);
@@ -324,11 +322,9 @@ void cdp_api_logout(struct cdp_http_req *req, void *app)
 {
     struct cdp_api *api = app;
     const struct api_user *au = cdp_http_user(req);
-    struct cdp_store *s = cdp_api_store(api);
-    if (!s) {
-        cdp_http_reply_error(req, 503, "store unavailable");
+    struct cdp_store *s = cdp_api_store(api, req);
+    if (!s)
         return;
-    }
     int rc = s->ops->token_delete(s, au->token_hash);
     cdp_api_store_put(api, s);
     if (rc) {
@@ -353,10 +349,9 @@ bool cdp_api_guard(struct cdp_http_req *req, const struct cdp_route *route, void
         return false;
     }
     token_hash(auth + 7, au->token_hash);
-    struct cdp_store *s = cdp_api_store(api);
+    struct cdp_store *s = cdp_api_store(api, req);
     if (!s) {
         free(au);
-        cdp_http_reply_error(req, 503, "store unavailable");
         return false;
     }
     int64_t now = (int64_t)time(NULL);

@@ -30,10 +30,9 @@ void cdp_api_source_put(struct cdp_http_req *req, void *app)
         cdp_http_reply_error(req, 422, "%s", err);
         return;
     }
-    struct cdp_store *s = cdp_api_store(app);
+    struct cdp_store *s = cdp_api_store(app, req);
     if (!s) {
         cJSON_Delete(doc);
-        cdp_http_reply_error(req, 503, "store unavailable");
         return;
     }
     int rc =
@@ -49,11 +48,9 @@ void cdp_api_source_put(struct cdp_http_req *req, void *app)
 
 void cdp_api_source_get(struct cdp_http_req *req, void *app)
 {
-    struct cdp_store *s = cdp_api_store(app);
-    if (!s) {
-        cdp_http_reply_error(req, 503, "store unavailable");
+    struct cdp_store *s = cdp_api_store(app, req);
+    if (!s)
         return;
-    }
     cJSON *doc = NULL;
     int rc = s->ops->entity_get(s, KIND, cdp_http_param(req, 0), &doc);
     cdp_api_store_put(app, s);
@@ -65,11 +62,9 @@ void cdp_api_source_get(struct cdp_http_req *req, void *app)
 
 void cdp_api_source_delete(struct cdp_http_req *req, void *app)
 {
-    struct cdp_store *s = cdp_api_store(app);
-    if (!s) {
-        cdp_http_reply_error(req, 503, "store unavailable");
+    struct cdp_store *s = cdp_api_store(app, req);
+    if (!s)
         return;
-    }
     int rc = s->ops->entity_delete(s, KIND, cdp_http_param(req, 0));
     cdp_api_store_put(app, s);
     if (rc) {
@@ -85,11 +80,9 @@ void cdp_api_source_list(struct cdp_http_req *req, void *app)
 {
     int start, limit;
     cdp_api_paging(req, &start, &limit);
-    struct cdp_store *s = cdp_api_store(app);
-    if (!s) {
-        cdp_http_reply_error(req, 503, "store unavailable");
+    struct cdp_store *s = cdp_api_store(app, req);
+    if (!s)
         return;
-    }
     cJSON *list = NULL;
     long total = 0;
     int rc = s->ops->entity_list(s, KIND, start, limit, &list, &total);

@@ -11,11 +11,9 @@ enum doc_kind { DOC_PROFILE, DOC_SESSION, DOC_EVENT };
 static void get_doc(struct cdp_http_req *req, struct cdp_api *api, enum doc_kind kind,
                     const char *what)
 {
-    struct cdp_store *s = cdp_api_store(api);
-    if (!s) {
-        cdp_http_reply_error(req, 503, "store unavailable");
+    struct cdp_store *s = cdp_api_store(api, req);
+    if (!s)
         return;
-    }
     const char *id = cdp_http_param(req, 0);
     cJSON *doc = NULL;
     int rc = kind == DOC_PROFILE   ? s->ops->profile_get(s, id, &doc)
@@ -47,11 +45,9 @@ void cdp_api_events_by_profile(struct cdp_http_req *req, void *app)
 {
     int start, limit;
     cdp_api_paging(req, &start, &limit);
-    struct cdp_store *s = cdp_api_store(app);
-    if (!s) {
-        cdp_http_reply_error(req, 503, "store unavailable");
+    struct cdp_store *s = cdp_api_store(app, req);
+    if (!s)
         return;
-    }
     /* Resolve through ids[] first, so an old or merged id finds the survivor's events. */
     cJSON *profile = NULL, *list = NULL;
     long total = 0;

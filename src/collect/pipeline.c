@@ -193,8 +193,7 @@ static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
         next = j->next;
         if (rc) {
             cJSON_Delete(j->reply);
-            j->reply = cJSON_CreateObject();
-            cJSON_AddStringToObject(j->reply, "detail", "storage error: nothing was stored");
+            j->reply = cdp_json_detail("storage error: nothing was stored");
             j->status = 500;
         }
         answer(j);

@@ -33,19 +33,11 @@ struct track {
     cJSON *event_ids;
 };
 
-__attribute__((format(printf, 3, 4))) static void fail(struct cdp_job *job, int status,
-                                                       const char *fmt, ...)
-{
-    char msg[300];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "detail", msg);
-    job->status = status;
-    job->reply = j;
-}
+#define fail(job, code, ...)                                                                       \
+    do {                                                                                           \
+        (job)->status = (code);                                                                    \
+        (job)->reply = cdp_json_detail(__VA_ARGS__);                                               \
+    } while (0)
 
 /* A trimmed copy of a string field at path, or "" when absent. */
 static void trimmed(const cJSON *obj, const char *path, char *out, size_t n)

@@ -4,6 +4,7 @@
 #include "core/buf.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -347,6 +348,18 @@ int cdp_json_write(struct cdp_buf *b, const cJSON *item)
     default:
         return cdp_buf_puts(b, "null");
     }
+}
+
+cJSON *cdp_json_detail(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "detail", msg);
+    return j;
 }
 
 char *cdp_json_print(const cJSON *item)

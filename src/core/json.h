@@ -35,6 +35,9 @@ void cdp_json_set(cJSON *obj, const char *path, cJSON *item);
 bool cdp_json_merge(cJSON *dst, const cJSON *src);
 /* Boolean flag as Tracardi's is_on(): the bool value when key holds a bool, else def. */
 bool cdp_json_flag(const cJSON *obj, const char *key, bool def);
+/* {"detail": "<message>"}, the body of every error answer (Tracardi's shape). */
+cJSON *cdp_json_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 struct cdp_buf;
 /* Appends the compact text of item to b. Numbers are exact (see json.c). */
 int cdp_json_write(struct cdp_buf *b, const cJSON *item);

@@ -160,7 +160,8 @@ void cdp_http_reply_json(struct cdp_http_req *r, int status, cJSON *json)
     char *s = json ? cdp_json_print(json) : NULL;
     cJSON_Delete(json);
     if (!s) {
-        cdp_http_reply_error(r, 500, "out of memory");
+        static const char oom[] = "{\"detail\":\"out of memory\"}";
+        cdp_http_reply(r, 500, "application/json", strdup(oom), sizeof(oom) - 1);
         return;
     }
     cdp_http_reply(r, status, "application/json", s, strlen(s));
@@ -173,16 +174,7 @@ void cdp_http_reply_error(struct cdp_http_req *r, int status, const char *fmt, .
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "detail", msg);
-    char *s = cdp_json_print(j);
-    cJSON_Delete(j);
-    if (!s) {
-        static const char oom[] = "{\"detail\":\"out of memory\"}";
-        s = strdup(oom);
-        status = 500;
-    }
-    cdp_http_reply(r, status, "application/json", s, s ? strlen(s) : 0);
+    cdp_http_reply_json(r, status, cdp_json_detail("%s", msg));
 }
 
 void cdp_http_add_header(struct cdp_http_req *r, const char *name, const char *value)

@@ -32,6 +32,7 @@ struct cdp_collector {
     pthread_t checkpointer;
     struct cdp_store *checkpoint_store;
     atomic_bool restart_log; /* set by the checkpointer: the pipeline should restart the log */
+    double last_maintain;    /* when the store last caught up on deferred work */
 };
 
 /* --- source cache --- */
@@ -153,6 +154,8 @@ static void flush_session(void *ud, const cJSON *session)
  * SESSION_FLUSH_MAX of them, so the work is spread instead of stalling one batch. */
 #define SESSION_FLUSH_SECONDS 1.0
 #define SESSION_FLUSH_MAX     256
+/* How often the store catches up on deferred work (its per-profile event index). */
+#define MAINTAIN_SECONDS 0.1
 
 static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
 {
@@ -177,9 +180,13 @@ static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
             if (rc)
                 break;
         }
+        double now = cdp_clock_mono();
         if (!rc)
-            cdp_hotcache_flush(c->env.sessions, cdp_clock_mono() - SESSION_FLUSH_SECONDS,
-                               SESSION_FLUSH_MAX);
+            cdp_hotcache_flush(c->env.sessions, now - SESSION_FLUSH_SECONDS, SESSION_FLUSH_MAX);
+        if (!rc && now - c->last_maintain >= MAINTAIN_SECONDS) {
+            rc = s->ops->maintain(s);
+            c->last_maintain = now;
+        }
         if (!rc)
             rc = s->ops->commit(s);
         if (rc)

@@ -76,6 +76,9 @@ struct cdp_store_ops {
                        char *user_id, size_t user_id_len);
     int (*token_delete)(struct cdp_store *s, const char *hash);
 
+    /* Catches up on work the backend defers to do in bulk (building secondary indexes); runs
+     * inside the caller's transaction. Reads never depend on it having run. */
+    int (*maintain)(struct cdp_store *s);
     /* Moves committed data from the write-ahead log into the main file without blocking
      * writers, and says how long the log still is (*log_pages, may be NULL). A backend without
      * such a log does nothing and says 0. */

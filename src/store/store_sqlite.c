@@ -33,6 +33,8 @@ enum stmt_id {
     ST_EVENT_GET,
     ST_EVENTS_BY_PROFILE,
     ST_EVENTS_COUNT_BY_PROFILE,
+    ST_INDEX_EVENTS,
+    ST_INDEX_EVENTS_MARK,
     ST_ENTITY_GET,
     ST_ENTITY_PUT,
     ST_ENTITY_DELETE,
@@ -51,6 +53,12 @@ enum stmt_id {
     ST_META_PUT,
     ST_COUNT
 };
+
+/* Events get into event_profile in bulk (cdp_store_ops.maintain), not one by one: an index
+ * ordered by profile dirties a random page per event (measured 13k vs 15.7-17.7k req/s). Reads
+ * add the tail of events not indexed yet, so they never wait for it. */
+#define INDEXED_UPTO                                                                               \
+    "coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'events-indexed'), 0)"
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -75,9 +83,24 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_EVENT_PUT] = "INSERT OR REPLACE INTO event(id, profile_id, session_id, type, source_id, "
                      "inserted, doc) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_EVENT_GET] = "SELECT doc FROM event WHERE id = ?1",
-    [ST_EVENTS_BY_PROFILE] = "SELECT doc FROM event WHERE profile_id = ?1 "
-                             "ORDER BY inserted DESC, rowid DESC LIMIT ?3 OFFSET ?2",
-    [ST_EVENTS_COUNT_BY_PROFILE] = "SELECT count(*) FROM event WHERE profile_id = ?1",
+    /* A profile's events: those indexed in event_profile, and the tail not indexed yet. */
+    [ST_EVENTS_BY_PROFILE] =
+        "SELECT doc FROM event WHERE rowid IN ("
+        " SELECT event_rowid FROM event_profile WHERE profile_id = ?1"
+        " UNION ALL SELECT rowid FROM event WHERE rowid > " INDEXED_UPTO " AND profile_id = ?1)"
+        " ORDER BY inserted DESC, rowid DESC LIMIT ?3 OFFSET ?2",
+    [ST_EVENTS_COUNT_BY_PROFILE] =
+        "SELECT count(*) FROM event WHERE rowid IN ("
+        " SELECT event_rowid FROM event_profile WHERE profile_id = ?1"
+        " UNION ALL SELECT rowid FROM event WHERE rowid > " INDEXED_UPTO " AND profile_id = ?1)",
+    [ST_INDEX_EVENTS] = "INSERT OR IGNORE INTO event_profile(profile_id, inserted, event_rowid)"
+                        " SELECT profile_id, inserted, rowid FROM event"
+                        " WHERE rowid > " INDEXED_UPTO " AND rowid <= " INDEXED_UPTO " + ?1"
+                        " AND profile_id IS NOT NULL ORDER BY profile_id, inserted",
+    [ST_INDEX_EVENTS_MARK] = "INSERT INTO meta(key, value) SELECT 'events-indexed',"
+                             " min(max(rowid), " INDEXED_UPTO " + ?1) FROM event WHERE true"
+                             " ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+                             " WHERE excluded.value IS NOT NULL",
     [ST_ENTITY_GET] = "SELECT doc FROM entity WHERE kind = ?1 AND id = ?2",
     [ST_ENTITY_PUT] = "INSERT INTO entity(kind, id, doc, updated) VALUES(?1, ?2, ?3, ?4) "
                       "ON CONFLICT(kind, id) DO UPDATE SET doc = excluded.doc, "
@@ -113,7 +136,8 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS session_by_profile ON session(profile_id);"
     "CREATE TABLE IF NOT EXISTS event(id TEXT PRIMARY KEY, profile_id TEXT, session_id TEXT,"
     " type TEXT NOT NULL, source_id TEXT, inserted INTEGER NOT NULL, doc TEXT NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS event_by_profile ON event(profile_id, inserted);"
+    "CREATE TABLE IF NOT EXISTS event_profile(profile_id TEXT NOT NULL, inserted INTEGER NOT NULL,"
+    " event_rowid INTEGER NOT NULL, PRIMARY KEY(profile_id, inserted, event_rowid)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS event_by_time ON event(inserted);"
     "CREATE TABLE IF NOT EXISTS entity(kind TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL,"
     " updated INTEGER NOT NULL, PRIMARY KEY(kind, id));"
@@ -619,6 +643,23 @@ static int sq_token_delete(struct cdp_store *base, const char *hash)
     return step_done(s, st, "token delete");
 }
 
+/* Events indexed per call at most: enough to keep up with 80k events/s at the pipeline's
+ * 10 calls a second, few enough that a call costs a batch milliseconds, not tens of them. */
+#define INDEX_CHUNK 8192
+
+static int sq_maintain(struct cdp_store *base)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_INDEX_EVENTS);
+    sqlite3_bind_int(st, 1, INDEX_CHUNK);
+    int rc = step_done(s, st, "index events");
+    if (rc)
+        return rc;
+    st = stmt(s, ST_INDEX_EVENTS_MARK);
+    sqlite3_bind_int(st, 1, INDEX_CHUNK);
+    return step_done(s, st, "index events mark");
+}
+
 static int sq_checkpoint(struct cdp_store *base, int *log_pages)
 {
     struct sqlite_store *s = SS(base);
@@ -681,6 +722,7 @@ const struct cdp_store_ops cdp_store_sqlite_ops = {
     .token_put = sq_token_put,
     .token_touch = sq_token_touch,
     .token_delete = sq_token_delete,
+    .maintain = sq_maintain,
     .checkpoint = sq_checkpoint,
     .meta_get = sq_meta_get,
     .meta_put = sq_meta_put,

@@ -80,6 +80,50 @@ static void test_profile_ids(void **state)
     assert_int_equal(ops->profile_get(f->s, "nope", &got), CDP_E_NOT_FOUND);
 }
 
+static long profile_events(struct fixture *f, const char *pid, cJSON **list)
+{
+    long total = -1;
+    assert_int_equal(f->s->ops->events_by_profile(f->s, pid, 0, 10, list, &total), 0);
+    return total;
+}
+
+/* Events are found by profile before the bulk index has them, after, and after a replace. */
+static void test_events_by_profile(void **state)
+{
+    struct fixture *f = *state;
+    const struct cdp_store_ops *ops = f->s->ops;
+    const char *docs[] = {
+        "{\"id\":\"e1\",\"type\":\"a\",\"profile\":{\"id\":\"p\"},"
+        "\"metadata\":{\"time\":{\"insert\":\"2024-01-01T00:00:01Z\"}}}",
+        "{\"id\":\"e2\",\"type\":\"b\",\"profile\":{\"id\":\"p\"},"
+        "\"metadata\":{\"time\":{\"insert\":\"2024-01-01T00:00:02Z\"}}}",
+        "{\"id\":\"e3\",\"type\":\"c\",\"profile\":{\"id\":\"q\"}}",
+    };
+    for (int i = 0; i < 3; i++) {
+        cJSON *e = cJSON_Parse(docs[i]);
+        assert_int_equal(ops->event_put(f->s, e), 0);
+        cJSON_Delete(e);
+    }
+    cJSON *list;
+    assert_int_equal(profile_events(f, "p", &list), 2);
+    assert_string_equal(cdp_json_str(cJSON_GetArrayItem(list, 0), "id"), "e2"); /* newest first */
+    cJSON_Delete(list);
+    assert_int_equal(ops->maintain(f->s), 0);
+    assert_int_equal(profile_events(f, "p", &list), 2);
+    cJSON_Delete(list);
+    cJSON *e = cJSON_Parse(docs[0]); /* the same id again replaces the event */
+    assert_int_equal(ops->event_put(f->s, e), 0);
+    cJSON_Delete(e);
+    assert_int_equal(profile_events(f, "p", &list), 2);
+    assert_int_equal(cJSON_GetArraySize(list), 2);
+    cJSON_Delete(list);
+    assert_int_equal(ops->maintain(f->s), 0);
+    assert_int_equal(profile_events(f, "p", &list), 2);
+    cJSON_Delete(list);
+    assert_int_equal(profile_events(f, "q", &list), 1);
+    cJSON_Delete(list);
+}
+
 static void test_entities(void **state)
 {
     struct fixture *f = *state;
@@ -269,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_hotcache),
         cmocka_unit_test_setup_teardown(test_profile_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_entities, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_by_profile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolution, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_checks, setup, teardown),

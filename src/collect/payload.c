@@ -140,6 +140,11 @@ int cdp_payload_parse(const char *body, size_t len, const struct cdp_payload_lim
                           "source", "id");
         goto fail;
     }
+    if (strlen(sid->valuestring) > 128) {
+        *detail = problem("value_error.any_str.max_length",
+                          "ensure this value has at most 128 characters", 2, "source", "id");
+        goto fail;
+    }
     if ((rc = check_ref(p, "session", detail)) || (rc = check_ref(p, "profile", detail)))
         goto fail;
     rc = CDP_E_INVALID;

@@ -33,7 +33,7 @@ struct track {
     cJSON *event_ids;
 };
 
-#define fail(job, code, ...)                                                                       \
+#define FAIL(job, code, ...)                                                                       \
     do {                                                                                           \
         (job)->status = (code);                                                                    \
         (job)->reply = cdp_json_detail(__VA_ARGS__);                                               \
@@ -318,21 +318,21 @@ int cdp_track_run(struct cdp_track_env *env, struct cdp_job *job)
     trimmed(p, "session.id", session_id, sizeof(session_id));
     trimmed(p, "profile.id", profile_id, sizeof(profile_id));
     if (source_id[0] == '@') {
-        fail(job, 401, "Invalid event source `%s`: internal sources cannot be used here",
+        FAIL(job, 401, "Invalid event source `%s`: internal sources cannot be used here",
              source_id);
         return 0;
     }
     t.source = cdp_source_cache_get(env->sources, env->store, source_id);
     if (!t.source) {
-        fail(job, 401, "Invalid event source `%s`", source_id);
+        FAIL(job, 401, "Invalid event source `%s`", source_id);
         return 0;
     }
     if (!cdp_source_is_enabled(t.source)) {
-        fail(job, 403, "Event source `%s` is disabled.", source_id);
+        FAIL(job, 403, "Event source `%s` is disabled.", source_id);
         return 0;
     }
     if (!cdp_source_has_bridge(t.source, job->bridge)) {
-        fail(job, 403, "Event source `%s` does not accept %s traffic", source_id, job->bridge);
+        FAIL(job, 403, "Event source `%s` does not accept %s traffic", source_id, job->bridge);
         return 0;
     }
     const cJSON *events = cJSON_GetObjectItemCaseSensitive(p, "events");
@@ -392,7 +392,7 @@ int cdp_track_run(struct cdp_track_env *env, struct cdp_job *job)
     }
 out:
     if (rc)
-        fail(job, cdp_err_status(rc), "%s: nothing was stored", cdp_err_str(rc));
+        FAIL(job, cdp_err_status(rc), "%s: nothing was stored", cdp_err_str(rc));
     cJSON_Delete(t.event_ids);
     cJSON_Delete(t.profile);
     cJSON_Delete(t.session);

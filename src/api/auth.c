@@ -355,8 +355,11 @@ bool cdp_api_guard(struct cdp_http_req *req, const struct cdp_route *route, void
         return false;
     }
     int64_t now = (int64_t)time(NULL);
-    int rc = s->ops->token_touch(s, au->token_hash, now, now + cdp_api_config(api)->token_ttl,
-                                 au->id, sizeof(au->id));
+    /* Slide in steps of a thirtieth of the lifetime (a minute by default): reading through the
+     * API then rarely writes, and writes make the collector drop its caches. */
+    long ttl = cdp_api_config(api)->token_ttl;
+    int rc =
+        s->ops->token_touch(s, au->token_hash, now, now + ttl, ttl / 30, au->id, sizeof(au->id));
     struct cdp_user_rec u;
     memset(&u, 0, sizeof(u));
     if (!rc)

@@ -71,9 +71,10 @@ struct cdp_store_ops {
     int (*user_put)(struct cdp_store *s, const struct cdp_user_rec *u);
     int (*user_get)(struct cdp_store *s, const char *id_or_email, struct cdp_user_rec *out);
     int (*token_put)(struct cdp_store *s, const char *hash, const char *user_id, int64_t expires);
-    /* Finds a live token and slides its expiry to new_expires. */
+    /* Finds a live token and slides its expiry to new_expires when that moves it by more than
+     * min_step seconds (so most authenticated reads write nothing). */
     int (*token_touch)(struct cdp_store *s, const char *hash, int64_t now, int64_t new_expires,
-                       char *user_id, size_t user_id_len);
+                       int64_t min_step, char *user_id, size_t user_id_len);
     int (*token_delete)(struct cdp_store *s, const char *hash);
 
     /* Catches up on work the backend defers to do in bulk (building secondary indexes); runs

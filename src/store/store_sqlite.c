@@ -118,7 +118,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_USER_GET] = "SELECT id, email, pwhash, doc FROM user WHERE id = ?1 OR email = lower(?1)",
     [ST_TOKEN_PUT] = "INSERT INTO token(hash, user_id, expires) VALUES(?1, ?2, ?3)",
     [ST_TOKEN_GET] = "SELECT user_id FROM token WHERE hash = ?1 AND expires > ?2",
-    [ST_TOKEN_SLIDE] = "UPDATE token SET expires = ?2 WHERE hash = ?1",
+    [ST_TOKEN_SLIDE] = "UPDATE token SET expires = ?2 WHERE hash = ?1 AND expires < ?2 - ?3",
     [ST_TOKEN_DELETE] = "DELETE FROM token WHERE hash = ?1",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [ST_META_PUT] = "INSERT INTO meta(key, value) VALUES(?1, ?2) "
@@ -616,7 +616,7 @@ static int sq_token_put(struct cdp_store *base, const char *hash, const char *us
 }
 
 static int sq_token_touch(struct cdp_store *base, const char *hash, int64_t now,
-                          int64_t new_expires, char *user_id, size_t user_id_len)
+                          int64_t new_expires, int64_t min_step, char *user_id, size_t user_id_len)
 {
     struct sqlite_store *s = SS(base);
     sqlite3_stmt *st = stmt(s, ST_TOKEN_GET);
@@ -632,6 +632,7 @@ static int sq_token_touch(struct cdp_store *base, const char *hash, int64_t now,
     st = stmt(s, ST_TOKEN_SLIDE);
     bind_text(st, 1, hash);
     sqlite3_bind_int64(st, 2, new_expires);
+    sqlite3_bind_int64(st, 3, min_step);
     return step_done(s, st, "token slide");
 }
 

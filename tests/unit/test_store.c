@@ -150,10 +150,11 @@ static void test_tokens(void **state)
     const struct cdp_store_ops *ops = f->s->ops;
     char uid[64];
     assert_int_equal(ops->token_put(f->s, "h1", "u1", 100), 0);
-    assert_int_equal(ops->token_touch(f->s, "h1", 50, 200, uid, sizeof(uid)), 0);
+    assert_int_equal(ops->token_touch(f->s, "h1", 50, 200, 0, uid, sizeof(uid)), 0);
     assert_string_equal(uid, "u1");
-    assert_int_equal(ops->token_touch(f->s, "h1", 150, 300, uid, sizeof(uid)), 0); /* slid */
-    assert_int_equal(ops->token_touch(f->s, "h1", 301, 400, uid, sizeof(uid)), CDP_E_NOT_FOUND);
+    assert_int_equal(ops->token_touch(f->s, "h1", 150, 300, 0, uid, sizeof(uid)), 0);  /* slid */
+    assert_int_equal(ops->token_touch(f->s, "h1", 160, 310, 50, uid, sizeof(uid)), 0); /* small */
+    assert_int_equal(ops->token_touch(f->s, "h1", 305, 400, 0, uid, sizeof(uid)), CDP_E_NOT_FOUND);
 }
 
 /* Runs one payload through cdp_track_run in its own transaction; returns the reply. */

@@ -184,14 +184,10 @@ static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
         if (!rc)
             cdp_hotcache_flush(c->env.sessions, now - SESSION_FLUSH_SECONDS, SESSION_FLUSH_MAX);
         if (!rc && now - c->last_maintain >= MAINTAIN_SECONDS) {
-            /* Deferred upkeep must not cost the batch its answers: on failure only it is undone
-             * (reads never depend on it) and retried next time. */
-            if ((rc = s->ops->savepoint(s)) == 0) {
-                if (s->ops->maintain(s) == 0)
-                    rc = s->ops->release(s);
-                else
-                    rc = s->ops->rollback_to(s);
-            }
+            /* Deferred upkeep; reads never depend on it, so a failure only means it is tried
+             * again next time. (Not in a savepoint: that would copy every page it touches.) */
+            if (s->ops->maintain(s))
+                cdp_warn("store upkeep failed; retrying in %.1f s", MAINTAIN_SECONDS);
             c->last_maintain = now;
         }
         if (!rc)

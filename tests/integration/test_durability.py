@@ -111,26 +111,24 @@ def test_sigkill_under_load_keeps_every_acknowledged_write(server_factory):
         assert s.profile(pid).status == 200, pid
 
 
-def test_sigterm_under_load_exits_cleanly(server_factory):
-    """SIGTERM while clients keep sending: the server exits 0 (checked at teardown), every
-    answered request was either refused or committed."""
-    s = server_factory.new(name="term-under-load")
-    src = s.create_source()
+def sigterm_under_load(s, src, nthreads, min_acked):
+    """Starts nthreads clients, SIGTERMs the server once min_acked requests were answered,
+    keeps the load going while it shuts down, and returns what was acknowledged. The server
+    must exit 0."""
     stop, lock = threading.Event(), threading.Lock()
     acked, failed = [], []
     threads = [threading.Thread(target=load, args=(s, src, stop, acked, failed, lock))
-               for _ in range(8)]
+               for _ in range(nthreads)]
     for t in threads:
         t.start()
     deadline = time.monotonic() + 30 * SLOW
     while time.monotonic() < deadline:
         with lock:
-            if len(acked) >= 100:
+            if len(acked) >= min_acked:
                 break
-        time.sleep(0.01)
+        time.sleep(0.005)
     proc = s.proc
     proc.send_signal(signal.SIGTERM)
-    # keep the load going while it shuts down
     proc.wait(timeout=30 * SLOW)
     stop.set()
     for t in threads:
@@ -138,10 +136,17 @@ def test_sigterm_under_load_exits_cleanly(server_factory):
     s.runs[-1][2:] = ["sigterm", proc.returncode]
     s.proc = None
     assert proc.returncode == 0, s.stderr_text()[-3000:]
-
-    s.start()
     with lock:
-        acked = list(acked)
+        return list(acked)
+
+
+def test_sigterm_under_load_exits_cleanly(server_factory):
+    """SIGTERM while clients keep sending: the server exits 0, every answered request was
+    either refused or committed."""
+    s = server_factory.new(name="term-under-load")
+    src = s.create_source()
+    acked = sigterm_under_load(s, src, 8, 100)
+    s.start()
     for sid, eid, pid in acked:
         assert s.session(sid).status == 200, sid
         assert s.event(eid).status == 200, eid
@@ -167,28 +172,7 @@ def test_repeated_sigterm_under_load(server_factory):
     src = s.create_source()
     acked_all = []
     for cycle in range(5):
-        stop, lock = threading.Event(), threading.Lock()
-        acked, failed = [], []
-        threads = [threading.Thread(target=load, args=(s, src, stop, acked, failed, lock))
-                   for _ in range(16)]
-        for t in threads:
-            t.start()
-        deadline = time.monotonic() + 30 * SLOW
-        while time.monotonic() < deadline:
-            with lock:
-                if len(acked) >= 40:
-                    break
-            time.sleep(0.005)
-        proc = s.proc
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30 * SLOW)
-        stop.set()
-        for t in threads:
-            t.join(timeout=60 * SLOW)
-        s.runs[-1][2:] = ["sigterm", proc.returncode]
-        s.proc = None
-        assert proc.returncode == 0, (cycle, s.stderr_text()[-3000:])
-        acked_all.extend(acked)
+        acked_all.extend(sigterm_under_load(s, src, 16, 40))
         s.start()
     for sid, eid, pid in acked_all:
         assert s.event(eid).status == 200, eid

@@ -30,6 +30,8 @@ static int buf_reserve(struct cdp_buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 256;
     while (cap < need)
         cap *= 2;
+    if (b->max && cap > b->max + 1) /* so that fitting the capacity means fitting the cap */
+        cap = b->max + 1;
     char *p = realloc(b->data, cap);
     if (!p) {
         b->failed = true;
@@ -40,7 +42,7 @@ static int buf_reserve(struct cdp_buf *b, size_t extra)
     return 0;
 }
 
-int cdp_buf_append(struct cdp_buf *b, const void *p, size_t n)
+int cdp_buf_grow_append(struct cdp_buf *b, const void *p, size_t n)
 {
     int rc = buf_reserve(b, n);
     if (rc)

@@ -247,6 +247,17 @@ static int write_number(struct cdp_buf *b, double d)
     if (!isfinite(d))
         return cdp_buf_puts(b, "null");
     char tmp[40];
+    if (d == floor(d) && fabs(d) < 9007199254740992.0) { /* exact in a double: print digits */
+        char *e = tmp + sizeof(tmp), *p = e;
+        uint64_t v = (uint64_t)fabs(d);
+        do {
+            *--p = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        if (d < 0)
+            *--p = '-';
+        return cdp_buf_append(b, p, (size_t)(e - p));
+    }
     if (d == floor(d) && fabs(d) < 1e17) {
         snprintf(tmp, sizeof(tmp), "%.0f", d);
     } else {

@@ -134,8 +134,11 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS session(id TEXT PRIMARY KEY, profile_id TEXT, doc TEXT NOT NULL,"
     " updated INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS session_by_profile ON session(profile_id);"
-    "CREATE TABLE IF NOT EXISTS event(id TEXT PRIMARY KEY, profile_id TEXT, session_id TEXT,"
-    " type TEXT NOT NULL, source_id TEXT, inserted INTEGER NOT NULL, doc TEXT NOT NULL);"
+    /* seq never reuses a number (AUTOINCREMENT), so "events after the indexed watermark" holds
+     * even after the newest event is deleted. */
+    "CREATE TABLE IF NOT EXISTS event(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " id TEXT NOT NULL UNIQUE, profile_id TEXT, session_id TEXT, type TEXT NOT NULL,"
+    " source_id TEXT, inserted INTEGER NOT NULL, doc TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS event_profile(profile_id TEXT NOT NULL, inserted INTEGER NOT NULL,"
     " event_rowid INTEGER NOT NULL, PRIMARY KEY(profile_id, inserted, event_rowid)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS event_by_time ON event(inserted);"

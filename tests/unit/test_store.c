@@ -12,6 +12,7 @@
 #include "core/json.h"
 #include "store/store.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,27 @@ static void test_events_by_profile(void **state)
     cJSON_Delete(list);
     assert_int_equal(profile_events(f, "q", &list), 1);
     cJSON_Delete(list);
+    /* Deleting the newest event must not let the next one take its number below the
+     * watermark (SQLite reuses rowids unless AUTOINCREMENT). */
+    sqlite3 *db;
+    char path[128];
+    snprintf(path, sizeof(path), "%s/cdpd.db", f->dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DELETE FROM event WHERE id = 'e1'", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    e = cJSON_Parse(docs[1]);
+    cJSON_SetValuestring(cJSON_GetObjectItem(e, "id"), "e4");
+    cJSON_SetValuestring(cdp_json_get(e, "profile.id"), "r");
+    assert_int_equal(ops->event_put(f->s, e), 0);
+    cJSON_Delete(e);
+    for (int round = 0; round < 2; round++) {               /* before and after indexing */
+        assert_int_equal(profile_events(f, "p", &list), 1); /* e2 only */
+        cJSON_Delete(list);
+        assert_int_equal(profile_events(f, "r", &list), 1); /* e4 */
+        cJSON_Delete(list);
+        assert_int_equal(ops->maintain(f->s), 0);
+    }
 }
 
 static void test_entities(void **state)

@@ -26,7 +26,7 @@ struct cdp_http_server {
     unsigned port;
 };
 
-enum req_state { REQ_NEW, REQ_BODY, REQ_SUSPENDED, REQ_READY };
+enum req_state { REQ_NEW, REQ_BODY, REQ_SUSPENDED, REQ_READY, REQ_QUEUED };
 
 struct cdp_http_req {
     struct cdp_http_server *srv;
@@ -391,6 +391,7 @@ static enum MHD_Result send_reply(struct cdp_http_req *r)
         MHD_add_response_header(resp, "X-Context", ctx);
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
+    r->state = REQ_QUEUED;
     return ret;
 }
 
@@ -431,12 +432,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = r;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > srv->opts.max_body) {
-            r->state = REQ_READY;
             cdp_http_reply_error(r, 413, "request body exceeds the limit of %zu bytes",
                                  srv->opts.max_body);
             return send_reply(r);
         }
         r->state = REQ_BODY;
+        return MHD_YES;
+    }
+    if (r->state == REQ_QUEUED) { /* answered early (413): drop the rest of the body */
+        *upload_size = 0;
         return MHD_YES;
     }
     if (r->state == REQ_READY)

@@ -21,7 +21,7 @@ struct cdp_ua {
     char brand[64];           /* device brand, e.g. "Apple" */
     char model[64];           /* device model */
     const char *device_type;  /* static string */
-    bool bot;                 /* device family "Spider" or a known bot pattern */
+    bool bot;                 /* device family "Spider" (uap-core's name for crawlers) */
     bool touch;               /* mobile or tablet */
 };
 

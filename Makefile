@@ -70,10 +70,10 @@ bench: deps build
 	bench/run.sh
 
 fmt:
-	clang-format -i src/*.c src/*/*.c src/*/*.h tests/*/*.c
+	clang-format -i src/*.c src/*/*.c src/*/*.h tests/*/*.c bench/*.c
 
 fmt-check:
-	clang-format --dry-run -Werror src/*.c src/*/*.c src/*/*.h tests/*/*.c
+	clang-format --dry-run -Werror src/*.c src/*/*.c src/*/*.h tests/*/*.c bench/*.c
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -93,8 +93,8 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    ok_response = MHD_create_response_from_buffer(sizeof(reply) - 1, (void *)reply,
-                                                  MHD_RESPMEM_PERSISTENT);
+    ok_response =
+        MHD_create_response_from_buffer(sizeof(reply) - 1, (void *)reply, MHD_RESPMEM_PERSISTENT);
     if (!ok_response)
         return 1;
     MHD_add_response_header(ok_response, "Content-Type", "application/json");

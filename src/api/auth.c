@@ -143,7 +143,7 @@ int cdp_api_user_add(struct cdp_store *s, const char *email, const char *passwor
 #define MAX_WAIT           300
 
 struct throttle_entry {
-    char key[300];
+    char key[320]; /* fits "u|" + a 255-byte username + "|" + an IPv6 address */
     int failures;
     time_t blocked_until;
     time_t last;
@@ -259,7 +259,7 @@ void cdp_api_token(struct cdp_http_req *req, void *app)
                              "(application/x-www-form-urlencoded)");
         goto out;
     }
-    char user_key[300], addr_key[80];
+    char user_key[320], addr_key[80];
     for (size_t i = 0; f.username[i]; i++) /* e-mails compare without case, so must throttling */
         f.username[i] = (char)tolower((unsigned char)f.username[i]);
     snprintf(user_key, sizeof(user_key), "u|%s|%s", f.username, cdp_http_client_ip(req));

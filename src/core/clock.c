@@ -30,8 +30,8 @@ static char *put_digits(char *p, unsigned v, int width)
 void cdp_clock_iso(int64_t t_us, char *out)
 {
     time_t sec = (time_t)(t_us / 1000000);
-    struct tm tm;
-    gmtime_r(&sec, &tm);
+    struct tm tm = {0};
+    gmtime_r(&sec, &tm); /* out of its range tm stays zeroed: a wrong date, never garbage */
     char *p = put_digits(out, (unsigned)(tm.tm_year + 1900) % 10000, 4);
     *p++ = '-';
     p = put_digits(p, (unsigned)(tm.tm_mon + 1), 2);
@@ -124,7 +124,7 @@ int cdp_clock_parse_iso(const char *s, int64_t *t_us)
 int cdp_clock_weekday(int64_t t_us)
 {
     time_t sec = (time_t)(t_us / 1000000);
-    struct tm tm;
+    struct tm tm = {0};
     gmtime_r(&sec, &tm);
     return (tm.tm_wday + 6) % 7;
 }

@@ -1,0 +1,6 @@
+/* Plugins: control (being written). */
+#include "flow/flow.h"
+
+#include <stddef.h>
+
+const struct cdp_plugin *const cdp_plugins_control[] = {NULL};

@@ -2,6 +2,7 @@
 #include "api/api.h"
 #include "core/config.h"
 #include "core/err.h"
+#include "core/json.h"
 #include "http/http.h"
 #include "store/store.h"
 
@@ -36,6 +37,20 @@ const struct cdp_route cdp_api_routes[] = {
     {"GET", "/session/{id}", cdp_api_session_get, ANY},
     {"GET", "/event/{id}", cdp_api_event_get, ANY},
     {"GET", "/events/profile/{id}", cdp_api_events_by_profile, ANY},
+    {"POST", "/flow/draft", cdp_api_flow_draft_put, ADMIN_DEV},
+    {"GET", "/flow/draft/{id}", cdp_api_flow_draft_get, ADMIN_DEV},
+    {"POST", "/flow/production", cdp_api_flow_deploy, ADMIN_DEV},
+    {"GET", "/flow/production/{id}", cdp_api_flow_production_get, ADMIN_DEV},
+    {"GET", "/flows", cdp_api_flow_list, ADMIN_DEV},
+    {"DELETE", "/flow/{id}", cdp_api_flow_delete, ADMIN_DEV},
+    {"POST", "/flow/debug", cdp_api_flow_debug, ADMIN_DEV},
+    {"GET", "/flow/action/plugins", cdp_api_flow_plugins, ADMIN_DEV},
+    {"POST", "/rule", cdp_api_rule_put, ADMIN_DEV},
+    {"GET", "/rule/{id}", cdp_api_rule_get, ADMIN_DEV},
+    {"DELETE", "/rule/{id}", cdp_api_rule_delete, ADMIN_DEV},
+    {"GET", "/rules", cdp_api_rule_list, ADMIN_DEV},
+    {"GET", "/rules/by_flow/{id}", cdp_api_rules_by_flow, ADMIN_DEV},
+    {"GET", "/rules/by_event_type/{type}", cdp_api_rules_by_event_type, ADMIN_DEV},
 };
 
 const size_t cdp_api_nroutes = sizeof(cdp_api_routes) / sizeof(cdp_api_routes[0]);
@@ -118,4 +133,20 @@ void cdp_api_paging(struct cdp_http_req *req, int *start, int *limit)
     long lv = l ? strtol(l, NULL, 10) : 100;
     *start = sv < 0 ? 0 : sv > 1000000 ? 1000000 : (int)sv;
     *limit = lv < 1 ? 1 : lv > 1000 ? 1000 : (int)lv;
+}
+
+cJSON *cdp_api_body_json(struct cdp_http_req *req, struct cdp_api *api)
+{
+    size_t len;
+    const char *body = cdp_http_body(req, &len);
+    if (!cdp_json_depth_ok(body, len, (int)api->cfg->max_depth)) {
+        cdp_http_reply_error(req, 422, "body: JSON nests deeper than %ld levels",
+                             api->cfg->max_depth);
+        return NULL;
+    }
+    size_t pos = 0;
+    cJSON *doc = cdp_json_parse(body, len, &pos);
+    if (!doc)
+        cdp_http_reply_error(req, 422, "body: malformed JSON at byte %zu", pos);
+    return doc;
 }

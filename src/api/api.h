@@ -3,6 +3,7 @@
 #ifndef CDP_API_API_H
 #define CDP_API_API_H
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -50,7 +51,23 @@ void cdp_api_profile_get(struct cdp_http_req *req, void *app);
 void cdp_api_session_get(struct cdp_http_req *req, void *app);
 void cdp_api_event_get(struct cdp_http_req *req, void *app);
 void cdp_api_events_by_profile(struct cdp_http_req *req, void *app);
+void cdp_api_flow_draft_put(struct cdp_http_req *req, void *app);
+void cdp_api_flow_draft_get(struct cdp_http_req *req, void *app);
+void cdp_api_flow_deploy(struct cdp_http_req *req, void *app);
+void cdp_api_flow_production_get(struct cdp_http_req *req, void *app);
+void cdp_api_flow_list(struct cdp_http_req *req, void *app);
+void cdp_api_flow_delete(struct cdp_http_req *req, void *app);
+void cdp_api_flow_debug(struct cdp_http_req *req, void *app);
+void cdp_api_flow_plugins(struct cdp_http_req *req, void *app);
+void cdp_api_rule_put(struct cdp_http_req *req, void *app);
+void cdp_api_rule_get(struct cdp_http_req *req, void *app);
+void cdp_api_rule_delete(struct cdp_http_req *req, void *app);
+void cdp_api_rule_list(struct cdp_http_req *req, void *app);
+void cdp_api_rules_by_flow(struct cdp_http_req *req, void *app);
+void cdp_api_rules_by_event_type(struct cdp_http_req *req, void *app);
 
+/* The request body as JSON, or NULL after replying 422 (too deep, malformed). */
+cJSON *cdp_api_body_json(struct cdp_http_req *req, struct cdp_api *api);
 /* Replies with the store error rc (404 for CDP_E_NOT_FOUND). */
 void cdp_api_reply_err(struct cdp_http_req *req, int rc, const char *what);
 /* Parses ?start=&limit= with defaults and bounds. */

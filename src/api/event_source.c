@@ -11,19 +11,9 @@
 
 void cdp_api_source_put(struct cdp_http_req *req, void *app)
 {
-    size_t len;
-    const char *body = cdp_http_body(req, &len);
-    const struct cdp_config *cfg = cdp_api_config(app);
-    if (!cdp_json_depth_ok(body, len, (int)cfg->max_depth)) {
-        cdp_http_reply_error(req, 422, "body: JSON nests deeper than %ld levels", cfg->max_depth);
+    cJSON *doc = cdp_api_body_json(req, app);
+    if (!doc)
         return;
-    }
-    size_t pos = 0;
-    cJSON *doc = cdp_json_parse(body, len, &pos);
-    if (!doc) {
-        cdp_http_reply_error(req, 422, "body: malformed JSON at byte %zu", pos);
-        return;
-    }
     char err[200];
     if (cdp_source_normalize(doc, err, sizeof(err)) != 0) {
         cJSON_Delete(doc);

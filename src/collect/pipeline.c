@@ -9,6 +9,7 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "flow/io.h"
 #include "http/http.h"
 #include "model/useragent.h"
 #include "store/store.h"
@@ -33,6 +34,11 @@ struct cdp_collector {
     struct cdp_store *checkpoint_store;
     atomic_bool restart_log; /* set by the checkpointer: the pipeline should restart the log */
     double last_maintain;    /* when the store last caught up on deferred work */
+    struct cdp_flow_io *io;  /* performs the waits of parked flows */
+    bool io_stopped;
+    /* pipeline thread only: */
+    long parked;                               /* jobs whose flows wait */
+    struct cdp_job *deferred, **deferred_tail; /* jobs waiting for a parked job's ids */
 };
 
 /* --- source cache --- */
@@ -120,6 +126,8 @@ void cdp_job_free(struct cdp_job *job)
     cJSON_Delete(job->payload);
     cJSON_Delete(job->headers);
     cJSON_Delete(job->reply);
+    cJSON_Delete(job->outcome);
+    cdp_track_free(job->track);
     free(job->user_agent);
     free(job);
 }
@@ -157,10 +165,58 @@ static void flush_session(void *ud, const cJSON *session)
 /* How often the store catches up on deferred work (its per-profile event index). */
 #define MAINTAIN_SECONDS 0.1
 
+/* The I/O thread's callback: the wait of a parked job is over; the job goes first in line. */
+static void wait_done(void *ud, void *token, cJSON *outcome)
+{
+    struct cdp_collector *c = ud;
+    struct cdp_job *j = token;
+    cJSON_Delete(j->outcome);
+    j->outcome = outcome;
+    pthread_mutex_lock(&c->mu);
+    j->next = c->head;
+    c->head = j;
+    if (!c->tail)
+        c->tail = j;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
+static void submit_wait(struct cdp_collector *c, struct cdp_job *j)
+{
+    const struct cdp_flow_wait *w = cdp_track_wait(j);
+    pthread_mutex_lock(&c->mu); /* never while cdp_collector_drain stops the I/O thread */
+    bool stopped = c->io_stopped;
+    if (w && !stopped)
+        cdp_flow_io_submit(c->io, w, j);
+    pthread_mutex_unlock(&c->mu);
+    if (!w || stopped) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "error", "the server is shutting down");
+        wait_done(c, j, o);
+    }
+}
+
+/* A parked job is done: the jobs that waited for its ids go back to the head of the queue,
+ * in their order (they may wait again; then they come back here). */
+static void requeue_deferred(struct cdp_collector *c)
+{
+    if (!c->deferred)
+        return;
+    pthread_mutex_lock(&c->mu);
+    *c->deferred_tail = c->head;
+    if (!c->head)
+        c->tail = (struct cdp_job *)((char *)c->deferred_tail - offsetof(struct cdp_job, next));
+    c->head = c->deferred;
+    pthread_mutex_unlock(&c->mu);
+    c->deferred = NULL;
+    c->deferred_tail = &c->deferred;
+}
+
 static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
 {
     struct cdp_store *s = c->env.store;
     int rc = s->ops->begin(s);
+    bool began = rc == 0;
     int64_t v;
     if (!rc && (rc = s->ops->external_version(s, &v)) == 0 && v != c->external_version) {
         /* Another connection committed: what we hold may be stale. */
@@ -169,17 +225,36 @@ static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
         cdp_source_cache_sync(c->env.sources, s);
         c->external_version = v;
     }
-    if (!rc) {
-        for (struct cdp_job *j = batch; j; j = j->next) {
-            if ((rc = s->ops->savepoint(s)))
-                break;
-            if (cdp_track_run(&c->env, j) || j->status >= 300)
+    struct cdp_job *done = NULL, **done_tail = &done, *waiting = NULL;
+    bool unparked = false;
+    if (!rc)
+        cdp_routing_sync(c->env.routing, s);
+    for (struct cdp_job *j = batch, *next; j; j = next) {
+        next = j->next;
+        j->next = NULL;
+        bool resumed = j->track != NULL;
+        if (!rc && (rc = s->ops->savepoint(s)) == 0) {
+            int jr = resumed ? cdp_track_resume(&c->env, j) : cdp_track_run(&c->env, j);
+            if (jr == CDP_FLOW_WAIT || jr == CDP_TRACK_DEFER) {
+                rc = s->ops->release(s); /* nothing was written */
+                if (jr == CDP_FLOW_WAIT) {
+                    c->parked += !resumed;
+                    j->next = waiting, waiting = j;
+                } else {
+                    *c->deferred_tail = j, c->deferred_tail = &j->next;
+                }
+                continue;
+            }
+            if (jr || j->status >= 300)
                 rc = s->ops->rollback_to(s);
             else
                 rc = s->ops->release(s);
-            if (rc)
-                break;
         }
+        if (resumed)
+            c->parked--, unparked = true;
+        *done_tail = j, done_tail = &j->next;
+    }
+    if (began && !rc) {
         double now = cdp_clock_mono();
         if (!rc)
             cdp_hotcache_flush(c->env.sessions, now - SESSION_FLUSH_SECONDS, SESSION_FLUSH_MAX);
@@ -190,16 +265,24 @@ static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
                 cdp_warn("store upkeep failed; retrying in %.1f s", MAINTAIN_SECONDS);
             c->last_maintain = now;
         }
-        if (!rc)
-            rc = s->ops->commit(s);
-        if (rc)
-            s->ops->rollback(s);
+        rc = s->ops->commit(s);
     }
+    if (began && rc)
+        s->ops->rollback(s);
     if (rc) { /* the cached copies may hold writes that were rolled back */
         cdp_hotcache_clear(c->env.profiles);
         cdp_hotcache_clear(c->env.sessions);
     }
-    for (struct cdp_job *j = batch, *next; j; j = next) {
+    /* Waits start only now: a wait may end at once, and its job must not come back before
+     * this batch is done with it. */
+    for (struct cdp_job *j = waiting, *next; j; j = next) {
+        next = j->next;
+        j->next = NULL;
+        submit_wait(c, j);
+    }
+    if (unparked)
+        requeue_deferred(c);
+    for (struct cdp_job *j = done, *next; j; j = next) {
         next = j->next;
         if (rc) {
             cJSON_Delete(j->reply);
@@ -218,7 +301,7 @@ static void *pipeline_main(void *arg)
     struct cdp_collector *c = arg;
     for (;;) {
         pthread_mutex_lock(&c->mu);
-        while (!c->head && !c->stopping) {
+        while (!c->head && (!c->stopping || c->parked)) {
             if (!cdp_hotcache_has_dirty(c->env.sessions)) {
                 pthread_cond_wait(&c->cv, &c->mu);
                 continue;
@@ -308,6 +391,8 @@ static void free_env(struct cdp_track_env *env)
     cdp_hotcache_free(env->profiles);
     cdp_hotcache_free(env->sessions);
     cdp_hotcache_free(env->agents);
+    cdp_routing_free(env->routing);
+    cdp_busy_free(env->busy);
     cdp_store_close(env->store);
 }
 
@@ -341,10 +426,15 @@ int cdp_collector_start(struct cdp_collector **out, const struct cdp_config *cfg
     if (c->env.sessions)
         cdp_hotcache_on_flush(c->env.sessions, flush_session, c);
     c->env.agents = cdp_hotcache_new(1024);
+    c->env.routing = cdp_routing_new();
+    c->env.busy = cdp_busy_new();
+    c->deferred_tail = &c->deferred;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     if (!c->env.sources || !c->env.profiles || !c->env.sessions || !c->env.agents ||
+        !c->env.routing || !c->env.busy || cdp_flow_io_start(&c->io, wait_done, c) != 0 ||
         pthread_create(&c->thread, NULL, pipeline_main, c) != 0) {
+        cdp_flow_io_stop(c->io);
         snprintf(err, errlen, "cannot start the pipeline thread");
         free_env(&c->env);
         cdp_store_close(c->checkpoint_store);
@@ -373,6 +463,11 @@ void cdp_collector_drain(struct cdp_collector *c)
     pthread_mutex_unlock(&c->mu);
     if (was_stopping)
         return;
+    /* Parked flows get their waits cut short and finish; then the pipeline ends. */
+    pthread_mutex_lock(&c->mu);
+    c->io_stopped = true;
+    pthread_mutex_unlock(&c->mu);
+    cdp_flow_io_stop(c->io);
     pthread_join(c->thread, NULL);
     if (c->checkpoint_store)
         pthread_join(c->checkpointer, NULL);

@@ -12,8 +12,12 @@ struct cdp_store;
 struct cdp_config;
 struct cdp_ua_db;
 
+struct track;
+
 struct cdp_job {
     struct cdp_job *next;
+    struct track *track; /* state kept while the job's flows wait (cdp_track_run) */
+    cJSON *outcome;      /* the finished wait, handed back by the I/O thread */
     struct cdp_http_req *req; /* resumed when the job is answered */
     cJSON *payload;           /* checked TrackerPayload, owned */
     const char *bridge;       /* "rest" for /track, "webhook" for /collect */
@@ -28,6 +32,10 @@ struct cdp_job {
 
 struct cdp_source_cache;
 struct cdp_hotcache;
+struct cdp_routing;
+struct cdp_busy;
+struct cdp_flow_plan;
+struct cdp_flow_wait;
 
 /* What processing a job needs; touched only by the pipeline thread. */
 struct cdp_track_env {
@@ -38,11 +46,44 @@ struct cdp_track_env {
     struct cdp_hotcache *profiles; /* by primary id */
     struct cdp_hotcache *sessions; /* by id */
     struct cdp_hotcache *agents;   /* parsed user agents by user-agent string */
+    struct cdp_routing *routing;   /* rules and compiled flows */
+    struct cdp_busy *busy;         /* ids of profiles and sessions held by waiting jobs */
 };
 
-/* Processes one job inside the caller's transaction: sets job->status and job->reply. Returns 0
- * when the job's writes may be committed, or an error after which they must be rolled back. */
+/* cdp_track_run's answer when the job must wait for a job whose flows wait on the same profile
+ * or session: queue it again once that one is done. */
+#define CDP_TRACK_DEFER 2
+
+/* Processes one job inside the caller's savepoint: sets job->status and job->reply. Returns 0
+ * when the job's writes may be committed, or an error after which they must be rolled back.
+ * CDP_FLOW_WAIT (flow/flow.h) when a flow waits: nothing was written, the job keeps its state,
+ * cdp_track_wait says what to wait for, and cdp_track_resume continues once job->outcome is
+ * set. CDP_TRACK_DEFER: nothing was done; run the job again later. */
 int cdp_track_run(struct cdp_track_env *env, struct cdp_job *job);
+int cdp_track_resume(struct cdp_track_env *env, struct cdp_job *job);
+const struct cdp_flow_wait *cdp_track_wait(const struct cdp_job *job);
+void cdp_track_free(struct track *t);
+
+/* The rules and compiled production flows, reloaded when the store's entity version moves. */
+struct cdp_route_hit {
+    struct cdp_flow_plan *plan; /* borrowed until the next sync */
+    const char *rule;           /* rule name, likewise */
+};
+struct cdp_routing *cdp_routing_new(void);
+void cdp_routing_free(struct cdp_routing *rt);
+void cdp_routing_sync(struct cdp_routing *rt, struct cdp_store *s);
+/* Fills hits with the flows an event of type from source runs; returns how many (at most max)
+ * or a CDP_E_* code. Rules whose flow is not deployed add a message to warnings (may be
+ * NULL). */
+int cdp_routing_match(struct cdp_routing *rt, struct cdp_store *s, const char *type,
+                      const char *source, struct cdp_route_hit *hits, int max, cJSON *warnings);
+
+/* A multiset of ids (profiles and sessions of waiting jobs). */
+struct cdp_busy *cdp_busy_new(void);
+void cdp_busy_free(struct cdp_busy *b);
+int cdp_busy_add(struct cdp_busy *b, const char *id);
+void cdp_busy_del(struct cdp_busy *b, const char *id);
+bool cdp_busy_has(const struct cdp_busy *b, const char *id);
 
 /* Source look-up through a cache that is dropped whenever the store's entity version moves. */
 struct cdp_source_cache *cdp_source_cache_new(void);

@@ -44,6 +44,8 @@ static const struct option_def options[] = {
     {"batch-max", L(batch_max), "512", "most collection requests in one group commit"},
     {"hot-cache", L(hot_cache), "4096",
      "profiles and sessions each kept parsed in memory by the pipeline (0 = none)"},
+    {"flow-timeout-ms", L(flow_timeout_ms), "10000",
+     "time limit of one workflow run, its remote calls and sleeps included, milliseconds"},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

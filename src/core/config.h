@@ -26,6 +26,7 @@ struct cdp_config {
     long admin_threads;
     long batch_max; /* collection requests per group commit */
     long hot_cache; /* profiles and sessions kept parsed in memory, each */
+    long flow_timeout_ms; /* time limit of one flow run, waits included */
 };
 
 /* An option that only one subcommand knows (e.g. --email for `user add`). */

@@ -383,3 +383,51 @@ char *cdp_json_print(const cJSON *item)
     }
     return cdp_buf_steal(&b, NULL);
 }
+
+static void diff_into(cJSON *out, const cJSON *a, const cJSON *b, char *path, size_t len,
+                      size_t cap)
+{
+    if (cJSON_IsObject(a) && cJSON_IsObject(b)) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, a)
+        {
+            int n = snprintf(path + len, cap - len, "%s%s", len ? "." : "", it->string);
+            if (n < 0 || (size_t)n >= cap - len)
+                continue;
+            diff_into(out, it, cJSON_GetObjectItemCaseSensitive(b, it->string), path,
+                      len + (size_t)n, cap);
+        }
+        cJSON_ArrayForEach(it, b)
+        {
+            if (cJSON_GetObjectItemCaseSensitive(a, it->string))
+                continue;
+            int n = snprintf(path + len, cap - len, "%s%s", len ? "." : "", it->string);
+            if (n < 0 || (size_t)n >= cap - len)
+                continue;
+            diff_into(out, NULL, it, path, len + (size_t)n, cap);
+        }
+        path[len] = '\0';
+        return;
+    }
+    if (a && b && cJSON_Compare(a, b, true))
+        return;
+    cJSON *d = cJSON_CreateObject();
+    if (!d)
+        return;
+    path[len] = '\0';
+    cJSON_AddStringToObject(d, "path", path);
+    if (a)
+        cJSON_AddItemToObject(d, "old", cJSON_Duplicate(a, true));
+    if (b)
+        cJSON_AddItemToObject(d, "new", cJSON_Duplicate(b, true));
+    cJSON_AddItemToArray(out, d);
+}
+
+cJSON *cdp_json_diff(const cJSON *before, const cJSON *after)
+{
+    cJSON *out = cJSON_CreateArray();
+    char path[1024] = "";
+    if (out)
+        diff_into(out, before, after, path, 0, sizeof(path));
+    return out;
+}

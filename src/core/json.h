@@ -33,6 +33,9 @@ void cdp_json_set(cJSON *obj, const char *path, cJSON *item);
 /* Deep-merges src into dst: objects merge key by key, anything else in src replaces. Returns
  * whether dst changed (equal values are left alone). */
 bool cdp_json_merge(cJSON *dst, const cJSON *src);
+/* The differences from before to after as a list of {path, old, new} (dotted paths to the
+ * deepest objects that differ; old or new absent when the key is new or gone). NULL on OOM. */
+cJSON *cdp_json_diff(const cJSON *before, const cJSON *after);
 /* Boolean flag as Tracardi's is_on(): the bool value when key holds a bool, else def. */
 bool cdp_json_flag(const cJSON *obj, const char *key, bool def);
 /* {"detail": "<message>"}, the body of every error answer (Tracardi's shape). */

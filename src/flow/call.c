@@ -183,9 +183,9 @@ int cdp_flow_delete(struct cdp_flow_call *c, const char *ref)
         cdp_path_free(p);
         return CDP_E_INVALID; /* a whole document cannot be deleted */
     }
-    p->nseg--;
+    p->nseg--; /* the parent; restored before freeing */
     cJSON *parent = (cJSON *)(uintptr_t)cdp_path_resolve(&c->refs, p);
-    const char *key = p->seg[p->nseg];
+    const char *key = p->seg[p->nseg++];
     cJSON *gone = NULL;
     if (cJSON_IsObject(parent)) {
         gone = cJSON_DetachItemFromObjectCaseSensitive(parent, key);

@@ -1,0 +1,270 @@
+/* Which flows an event runs (tracardi-flows.md §2): the enabled rules for its (event type,
+ * source), a rule without a source matching any source; and the compiled production plans of
+ * their flows. Both are loaded from the store once and dropped whenever its entity version
+ * moves, so saving a rule or deploying a flow through the management API takes effect on the
+ * next batch without a compile per event. */
+#include "collect/pipeline.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "flow/engine.h"
+#include "store/store.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rule {
+    char *name, *event_type, *source, *flow_id; /* source "" = any */
+};
+
+struct plan_entry {
+    char *flow_id;
+    struct cdp_flow_plan *plan; /* NULL: not deployed or not valid (why says) */
+    char *why;
+};
+
+struct cdp_routing {
+    int64_t version;
+    bool loaded;
+    struct rule *rules;
+    size_t nrules;
+    struct plan_entry *plans;
+    size_t nplans;
+};
+
+struct cdp_routing *cdp_routing_new(void)
+{
+    struct cdp_routing *rt = calloc(1, sizeof(*rt));
+    if (rt)
+        rt->version = -1;
+    return rt;
+}
+
+static void clear(struct cdp_routing *rt)
+{
+    for (size_t i = 0; i < rt->nrules; i++) {
+        free(rt->rules[i].name);
+        free(rt->rules[i].event_type);
+        free(rt->rules[i].source);
+        free(rt->rules[i].flow_id);
+    }
+    for (size_t i = 0; i < rt->nplans; i++) {
+        free(rt->plans[i].flow_id);
+        free(rt->plans[i].why);
+        cdp_flow_plan_unref(rt->plans[i].plan);
+    }
+    free(rt->rules);
+    free(rt->plans);
+    rt->rules = NULL;
+    rt->plans = NULL;
+    rt->nrules = rt->nplans = 0;
+    rt->loaded = false;
+}
+
+void cdp_routing_free(struct cdp_routing *rt)
+{
+    if (!rt)
+        return;
+    clear(rt);
+    free(rt);
+}
+
+void cdp_routing_sync(struct cdp_routing *rt, struct cdp_store *s)
+{
+    int64_t v;
+    if (s->ops->entity_version(s, &v) == 0 && v != rt->version) {
+        clear(rt);
+        rt->version = v;
+    }
+}
+
+/* The id of a {id, name} reference, or the string itself. */
+static const char *ref_id(const cJSON *doc, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
+    if (cJSON_IsString(v))
+        return v->valuestring;
+    return cdp_json_str(v, "id");
+}
+
+static int load(struct cdp_routing *rt, struct cdp_store *s)
+{
+    for (int start = 0;; start += 500) {
+        cJSON *list = NULL;
+        long total = 0;
+        int rc = s->ops->entity_list(s, "rule", start, 500, &list, &total);
+        if (rc)
+            return rc;
+        const cJSON *r;
+        cJSON_ArrayForEach(r, list)
+        {
+            const char *type = ref_id(r, "event_type"), *flow = ref_id(r, "flow");
+            const char *src = ref_id(r, "source");
+            if (!cdp_json_flag(r, "enabled", true) || !type || !flow)
+                continue;
+            struct rule *more = realloc(rt->rules, (rt->nrules + 1) * sizeof(*more));
+            if (!more) {
+                cJSON_Delete(list);
+                return CDP_E_NOMEM;
+            }
+            rt->rules = more;
+            const char *name = cdp_json_str(r, "name");
+            rt->rules[rt->nrules++] = (struct rule){
+                .name = strdup(name ? name : cdp_json_str(r, "id")),
+                .event_type = strdup(type),
+                .source = strdup(src ? src : ""),
+                .flow_id = strdup(flow),
+            };
+        }
+        int n = cJSON_GetArraySize(list);
+        cJSON_Delete(list);
+        if (n < 500 || start + n >= total)
+            break;
+    }
+    rt->loaded = true;
+    return 0;
+}
+
+static struct plan_entry *plan_for(struct cdp_routing *rt, struct cdp_store *s, const char *id)
+{
+    for (size_t i = 0; i < rt->nplans; i++)
+        if (strcmp(rt->plans[i].flow_id, id) == 0)
+            return &rt->plans[i];
+    struct plan_entry *more = realloc(rt->plans, (rt->nplans + 1) * sizeof(*more));
+    if (!more)
+        return NULL;
+    rt->plans = more;
+    struct plan_entry *e = &rt->plans[rt->nplans];
+    *e = (struct plan_entry){.flow_id = strdup(id)};
+    if (!e->flow_id)
+        return NULL;
+    rt->nplans++;
+    cJSON *doc = NULL;
+    char err[600];
+    int rc = s->ops->entity_get(s, "flow-production", id, &doc);
+    if (rc == CDP_E_NOT_FOUND) {
+        snprintf(err, sizeof(err), "flow `%s` is not deployed", id);
+    } else if (rc) {
+        snprintf(err, sizeof(err), "flow `%s` cannot be loaded: %s", id, cdp_err_str(rc));
+    } else if (cdp_flow_compile(doc, &e->plan, err, sizeof(err))) {
+        /* Saved flows were valid; one that is not any more (a plugin gone) is reported. */
+        cdp_warn("flow %s: %s", id, err);
+    }
+    cJSON_Delete(doc);
+    if (!e->plan)
+        e->why = strdup(err);
+    return e;
+}
+
+int cdp_routing_match(struct cdp_routing *rt, struct cdp_store *s, const char *type,
+                      const char *source, struct cdp_route_hit *hits, int max, cJSON *warnings)
+{
+    if (!rt->loaded) {
+        int rc = load(rt, s);
+        if (rc) {
+            clear(rt);
+            return rc;
+        }
+    }
+    int n = 0;
+    for (size_t i = 0; i < rt->nrules && n < max; i++) {
+        const struct rule *r = &rt->rules[i];
+        if (strcmp(r->event_type, type) != 0 || (*r->source && strcmp(r->source, source) != 0))
+            continue;
+        struct plan_entry *e = plan_for(rt, s, r->flow_id);
+        if (!e)
+            return CDP_E_NOMEM;
+        if (!e->plan) {
+            if (warnings)
+                cJSON_AddItemToArray(warnings,
+                                     cJSON_CreateString(e->why ? e->why : "flow unavailable"));
+            continue;
+        }
+        hits[n].plan = e->plan;
+        hits[n].rule = r->name;
+        n++;
+    }
+    return n;
+}
+
+/* --- ids held by waiting jobs --- */
+
+#define BUSY_BUCKETS 4096
+
+struct busy_entry {
+    struct busy_entry *next;
+    unsigned count;
+    char id[];
+};
+
+struct cdp_busy {
+    struct busy_entry *bucket[BUSY_BUCKETS];
+};
+
+static unsigned busy_hash(const char *s)
+{
+    unsigned h = 2166136261u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h % BUSY_BUCKETS;
+}
+
+struct cdp_busy *cdp_busy_new(void)
+{
+    return calloc(1, sizeof(struct cdp_busy));
+}
+
+void cdp_busy_free(struct cdp_busy *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < BUSY_BUCKETS; i++)
+        for (struct busy_entry *e = b->bucket[i], *next; e; e = next) {
+            next = e->next;
+            free(e);
+        }
+    free(b);
+}
+
+static struct busy_entry **busy_slot(const struct cdp_busy *b, const char *id)
+{
+    struct busy_entry **p = (struct busy_entry **)(uintptr_t)&b->bucket[busy_hash(id)];
+    while (*p && strcmp((*p)->id, id) != 0)
+        p = &(*p)->next;
+    return p;
+}
+
+int cdp_busy_add(struct cdp_busy *b, const char *id)
+{
+    struct busy_entry **p = busy_slot(b, id);
+    if (*p) {
+        (*p)->count++;
+        return 0;
+    }
+    size_t n = strlen(id) + 1;
+    struct busy_entry *e = malloc(sizeof(*e) + n);
+    if (!e)
+        return CDP_E_NOMEM;
+    e->next = NULL;
+    e->count = 1;
+    memcpy(e->id, id, n);
+    *p = e;
+    return 0;
+}
+
+void cdp_busy_del(struct cdp_busy *b, const char *id)
+{
+    struct busy_entry **p = busy_slot(b, id);
+    if (*p && --(*p)->count == 0) {
+        struct busy_entry *e = *p;
+        *p = e->next;
+        free(e);
+    }
+}
+
+bool cdp_busy_has(const struct cdp_busy *b, const char *id)
+{
+    return id && *id && *busy_slot(b, id) != NULL;
+}

@@ -5,6 +5,14 @@
       gets a token and creates the event source "bench" (type rest, channel Web).
   prep.py send --url http://127.0.0.1:P1 --mode returning|new|batch --n N [--pairs F] [--threads 4]
       sends exactly N /track requests (used by bench/profile.sh for a fixed amount of work).
+  prep.py flows --admin http://127.0.0.1:P2 [--slow-url http://127.0.0.1:P3/slow]
+      deploys the 5-node flow of the flow scenario (start -> if -> copy data -> increment ->
+      add segment) with a rule for page-view events of "bench"; with --slow-url also a flow
+      whose remote-call node POSTs there, with a rule for "slow" events.
+  prep.py slowserver --port P [--delay 1.0]
+      an HTTP server that answers every POST after --delay seconds (runs until killed).
+  prep.py slowloop --url http://127.0.0.1:P1 --seconds S
+      sends "slow" events for one profile back to back for S seconds; prints how many.
   prep.py pairs --url http://127.0.0.1:P1 --n 1000 --out pairs.txt [--threads 16]
       sends one /track per pair (fresh session id, no profile id), writes the returned
       "profile_id session_id" per line, then re-sends a few pairs and checks that the server
@@ -52,10 +60,96 @@ def payload(session, profile, nevents=1):
     return json.dumps(p, separators=(",", ":")).encode()
 
 
-def cmd_source(a):
+def login(a):
     data = urllib.parse.urlencode({"username": a.email, "password": a.password}).encode()
     with urllib.request.urlopen(a.admin + "/user/token", data, timeout=10) as r:
-        tok = json.load(r)["access_token"]
+        return json.load(r)["access_token"]
+
+
+def admin_post(a, tok, path, doc):
+    req = urllib.request.Request(a.admin + path, json.dumps(doc).encode(),
+                                 {"Authorization": "Bearer " + tok,
+                                  "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.load(r)
+
+
+def flow_doc(fid, nodes, edges):
+    def node(nid, cls, init, start=False):
+        return {"id": nid, "type": "flowNode", "position": {"x": 0, "y": 0},
+                "data": {"start": start, "spec": {"className": cls, "init": init},
+                         "metadata": {"name": nid}}}
+
+    return {"id": fid, "name": fid,
+            "flowGraph": {"nodes": [node(*n) for n in nodes],
+                          "edges": [{"id": "e%d" % i, "source": e[0], "sourceHandle": e[1],
+                                     "target": e[2], "targetHandle": "payload"}
+                                    for i, e in enumerate(edges)]}}
+
+
+def cmd_flows(a):
+    tok = login(a)
+    five = flow_doc("bench-flow", [
+        ("start", "StartAction", {}, True),
+        ("if", "IfAction", {"condition": "event@properties.price > 10"}),
+        ("copy", "CopyTraitAction",
+         {"traits": {"set": {"profile@traits.last_sku": "event@properties.sku"}}}),
+        ("inc", "IncrementAction", {"field": "profile@stats.counters.views", "increment": 1}),
+        ("seg", "AddSegmentAction", {"segment": "shoppers"}),
+    ], [("start", "payload", "if"), ("if", "true", "copy"), ("copy", "payload", "inc"),
+        ("inc", "payload", "seg")])
+    admin_post(a, tok, "/flow/production", five)
+    admin_post(a, tok, "/rule", {"id": "bench-rule", "name": "bench", "event_type": "page-view",
+                                 "source": "bench", "flow": "bench-flow"})
+    if a.slow_url:
+        slow = flow_doc("bench-slow", [
+            ("start", "StartAction", {}, True),
+            ("call", "RemoteCallAction", {"endpoint": a.slow_url, "method": "POST",
+                                          "timeout": 30, "body": {"type": "application/json",
+                                                                  "content": {"x": 1}}}),
+        ], [("start", "payload", "call")])
+        admin_post(a, tok, "/flow/production", slow)
+        admin_post(a, tok, "/rule", {"id": "bench-slow-rule", "name": "slow", "event_type": "slow",
+                                     "source": "bench", "flow": "bench-slow"})
+    print("prep: flows deployed%s" % (" (with the slow remote call)" if a.slow_url else ""))
+
+
+def cmd_slowserver(a):
+    import http.server
+    import time
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            time.sleep(a.delay)
+            body = b'{"ok":true}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    http.server.ThreadingHTTPServer(("127.0.0.1", a.port), H).serve_forever()
+
+
+def cmd_slowloop(a):
+    import time
+    u = urllib.parse.urlsplit(a.url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    session, n, t0 = str(uuid.uuid4()), 0, time.time()
+    body = json.dumps({"source": {"id": "bench"}, "session": {"id": session},
+                       "events": [{"type": "slow", "properties": {}}]}).encode()
+    while time.time() - t0 < a.seconds:
+        track(conn, "/track", body)
+        n += 1
+    print("slowloop: %d slow requests in %.1f s" % (n, time.time() - t0))
+
+
+def cmd_source(a):
+    tok = login(a)
     body = json.dumps({"id": "bench", "name": "Bench", "type": ["rest"],
                        "channel": "Web"}).encode()
     req = urllib.request.Request(a.admin + "/event-source", body,
@@ -191,6 +285,17 @@ def main():
     p.add_argument("--n", type=int, default=1000)
     p.add_argument("--out", required=True)
     p.add_argument("--threads", type=int, default=16)
+    f = sp.add_parser("flows")
+    f.add_argument("--admin", required=True)
+    f.add_argument("--email", default="admin@bench.local")
+    f.add_argument("--password", default="benchpass1")
+    f.add_argument("--slow-url")
+    w = sp.add_parser("slowserver")
+    w.add_argument("--port", type=int, required=True)
+    w.add_argument("--delay", type=float, default=1.0)
+    lp = sp.add_parser("slowloop")
+    lp.add_argument("--url", required=True)
+    lp.add_argument("--seconds", type=float, default=10)
     q = sp.add_parser("send")
     q.add_argument("--url", required=True)
     q.add_argument("--mode", choices=["returning", "new", "batch"], default="returning")
@@ -199,7 +304,8 @@ def main():
     q.add_argument("--batch", type=int, default=100)
     q.add_argument("--threads", type=int, default=4)
     a = ap.parse_args()
-    {"source": cmd_source, "pairs": cmd_pairs, "send": cmd_send}[a.cmd](a)
+    {"source": cmd_source, "pairs": cmd_pairs, "send": cmd_send, "flows": cmd_flows,
+     "slowserver": cmd_slowserver, "slowloop": cmd_slowloop}[a.cmd](a)
 
 
 if __name__ == "__main__":

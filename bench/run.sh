@@ -20,6 +20,10 @@
 #            new_full   = cdpd --sync full,   /track new profiles          (track_new.lua)
 #            ret_normal = cdpd --sync normal, /track returning profiles   (track_returning.lua)
 #            batch_full = cdpd --sync full,   /track 100 events/request    (track_batch.lua)
+#            ret_flow   = ret_full, every event running a 5-node flow (start -> if -> copy data ->
+#                         increment -> add segment; bench/prep.py flows)
+#            ret_slow   = ret_full while another client keeps a remote-call flow waiting 1 s on a
+#                         slow local server, request after request (prep.py slowloop/slowserver)
 # Every cdpd scenario has its own copy of one prepared data directory (user, event source
 # "bench", POOL profiles each with one session), so scenarios do not feed each other's data;
 # the data of one scenario does grow from round to round.
@@ -50,9 +54,11 @@ WORK=$(mktemp -d /tmp/cdpd-bench.XXXXXX)
 
 SRV_PID=""
 RSS_LOOP=""
+SLOW_SRV=""
 cleanup() {
     local rc=$?
     [[ -n "$RSS_LOOP" ]] && kill "$RSS_LOOP" 2>/dev/null || true
+    [[ -n "$SLOW_SRV" ]] && kill "$SLOW_SRV" 2>/dev/null || true
     if [[ -n "$SRV_PID" ]] && kill -0 "$SRV_PID" 2>/dev/null; then
         kill -TERM "$SRV_PID" 2>/dev/null || true
         for _ in $(seq 100); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
@@ -216,8 +222,25 @@ if [[ $needs_cdpd == 1 ]]; then
     rm -f "$WORK/prep"
     cp "$WORK/pairs.txt" "$OUT/pairs.txt"
     tail -1 "$OUT/logs/prep.log" >&2
+    if [[ " $SCENARIOS " == *" ret_flow "* || " $SCENARIOS " == *" ret_slow "* ]]; then
+        SLOW_PORT=$(free_ports 1)
+        python3 "$BENCH/prep.py" slowserver --port "$SLOW_PORT" --delay 1.0 >>"$OUT/logs/prep.log" 2>&1 &
+        SLOW_SRV=$!
+        cp -a "$WORK/template" "$WORK/template-flow"
+        ln -s "$WORK/template-flow" "$WORK/prep"
+        start_server prep "$OUT/logs/prep-flow-server.log"
+        python3 "$BENCH/prep.py" flows --admin "http://127.0.0.1:$ADMIN_PORT" --email "$EMAIL" \
+            --password "$PASS" --slow-url "http://127.0.0.1:$SLOW_PORT/slow" >>"$OUT/logs/prep.log" 2>&1 ||
+            { cat "$OUT/logs/prep.log" >&2; die "prep flows failed"; }
+        stop_server
+        rm -f "$WORK/prep"
+    fi
     for s in $SCENARIOS; do
-        [[ $s == hello ]] || cp -a "$WORK/template" "$WORK/$s"
+        case $s in
+        hello) ;;
+        ret_flow | ret_slow) cp -a "$WORK/template-flow" "$WORK/$s" ;;
+        *) cp -a "$WORK/template" "$WORK/$s" ;;
+        esac
     done
 fi
 
@@ -247,7 +270,8 @@ for r in $(seq "$RUNS"); do
     for s in $SCENARIOS; do
         case $s in
         hello) script=post_hello.lua; args=(); epr=1 ;;
-        ret_full | ret_normal) script=track_returning.lua; args=(-- "$WORK/pairs.txt"); epr=1 ;;
+        ret_full | ret_normal | ret_flow | ret_slow)
+            script=track_returning.lua; args=(-- "$WORK/pairs.txt"); epr=1 ;;
         new_full) script=track_new.lua; args=(); epr=1 ;;
         batch_full) script=track_batch.lua; args=(-- "$WORK/pairs.txt" "$BATCH"); epr=$BATCH ;;
         *) die "unknown scenario $s" ;;
@@ -264,8 +288,18 @@ for r in $(seq "$RUNS"); do
               printf '%s %s\n' "$(date +%s.%N | cut -c1-14)" "$(status_kb "$SRV_PID" VmRSS)"; sleep 1
           done >"$rss_log" ) &
         RSS_LOOP=$!
+        SLOW_LOOP=""
+        if [[ $s == ret_slow ]]; then
+            python3 "$BENCH/prep.py" slowloop --url "http://127.0.0.1:$PORT" --seconds "${DUR%s}" \
+                >"$OUT/raw/$s.round$r.slowloop" 2>&1 &
+            SLOW_LOOP=$!
+        fi
         taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"$DUR" --latency -s "$BENCH/$script" \
             "http://127.0.0.1:$PORT/track" "${args[@]}" >"$raw" 2>&1 || log "WARNING: wrk exit $? ($s round $r)"
+        if [[ -n "$SLOW_LOOP" ]]; then
+            wait "$SLOW_LOOP" || log "WARNING: slowloop failed ($s round $r)"
+            log "$(cat "$OUT/raw/$s.round$r.slowloop")"
+        fi
         c0b=$(cpu_line "$CLIENT_CPU"); c1b=$(cpu_line "$SERVER_CPU"); tb=$(proc_ticks "$SRV_PID"); w1=$(now_ns)
         kill "$RSS_LOOP" 2>/dev/null || true
         wait "$RSS_LOOP" 2>/dev/null || true

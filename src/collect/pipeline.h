@@ -16,8 +16,8 @@ struct track;
 
 struct cdp_job {
     struct cdp_job *next;
-    struct track *track; /* state kept while the job's flows wait (cdp_track_run) */
-    cJSON *outcome;      /* the finished wait, handed back by the I/O thread */
+    struct track *track;      /* state kept while the job's flows wait (cdp_track_run) */
+    cJSON *outcome;           /* the finished wait, handed back by the I/O thread */
     struct cdp_http_req *req; /* resumed when the job is answered */
     cJSON *payload;           /* checked TrackerPayload, owned */
     const char *bridge;       /* "rest" for /track, "webhook" for /collect */

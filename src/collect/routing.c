@@ -16,7 +16,7 @@
 #include <string.h>
 
 struct rule {
-    char *name, *event_type, *source, *flow_id; /* source "" = any */
+    char *id, *name, *event_type, *source, *flow_id; /* source "" = any */
 };
 
 struct plan_entry {
@@ -45,6 +45,7 @@ struct cdp_routing *cdp_routing_new(void)
 static void clear(struct cdp_routing *rt)
 {
     for (size_t i = 0; i < rt->nrules; i++) {
+        free(rt->rules[i].id);
         free(rt->rules[i].name);
         free(rt->rules[i].event_type);
         free(rt->rules[i].source);
@@ -89,6 +90,13 @@ static const char *ref_id(const cJSON *doc, const char *key)
     return cdp_json_str(v, "id");
 }
 
+static int rule_cmp(const void *a, const void *b)
+{
+    const struct rule *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : strcmp(x->id, y->id);
+}
+
 static int load(struct cdp_routing *rt, struct cdp_store *s)
 {
     for (int start = 0;; start += 500) {
@@ -110,19 +118,30 @@ static int load(struct cdp_routing *rt, struct cdp_store *s)
                 return CDP_E_NOMEM;
             }
             rt->rules = more;
-            const char *name = cdp_json_str(r, "name");
+            const char *name = cdp_json_str(r, "name"), *id = cdp_json_str(r, "id");
             rt->rules[rt->nrules++] = (struct rule){
-                .name = strdup(name ? name : cdp_json_str(r, "id")),
+                .id = strdup(id ? id : ""),
+                .name = strdup(name ? name
+                               : id ? id
+                                    : ""),
                 .event_type = strdup(type),
                 .source = strdup(src ? src : ""),
                 .flow_id = strdup(flow),
             };
+            const struct rule *nr = &rt->rules[rt->nrules - 1];
+            if (!nr->id || !nr->name || !nr->event_type || !nr->source || !nr->flow_id) {
+                cJSON_Delete(list);
+                return CDP_E_NOMEM;
+            }
         }
         int n = cJSON_GetArraySize(list);
         cJSON_Delete(list);
         if (n < 500 || start + n >= total)
             break;
     }
+    /* Flows run in the order of their rules' names (then ids): predictable, and in the
+     * user's hands ("10 enrich", "20 score"). */
+    qsort(rt->rules, rt->nrules, sizeof(*rt->rules), rule_cmp);
     rt->loaded = true;
     return 0;
 }

@@ -24,8 +24,8 @@ struct cdp_config {
     char log_level[16];
     long token_ttl; /* seconds */
     long admin_threads;
-    long batch_max; /* collection requests per group commit */
-    long hot_cache; /* profiles and sessions kept parsed in memory, each */
+    long batch_max;       /* collection requests per group commit */
+    long hot_cache;       /* profiles and sessions kept parsed in memory, each */
     long flow_timeout_ms; /* time limit of one flow run, waits included */
 };
 

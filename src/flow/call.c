@@ -203,9 +203,8 @@ int cdp_flow_delete(struct cdp_flow_call *c, const char *ref)
     return 0;
 }
 
-int cdp_flow_wait_http(struct cdp_flow_call *c, const char *method, const char *url,
-                       cJSON *headers, const char *body, long timeout_ms, int retries,
-                       bool ssl_check)
+int cdp_flow_wait_http(struct cdp_flow_call *c, const char *method, const char *url, cJSON *headers,
+                       const char *body, long timeout_ms, int retries, bool ssl_check)
 {
     struct cdp_flow_wait *w = &c->wait;
     cdp_flow_wait_clear(w);
@@ -235,8 +234,8 @@ int cdp_flow_wait_sleep(struct cdp_flow_call *c, double seconds)
 /* --- registry --- */
 
 static const struct cdp_plugin *const *const groups[] = {
-    cdp_plugins_control, cdp_plugins_data, cdp_plugins_profile, cdp_plugins_text,
-    cdp_plugins_remote,
+    cdp_plugins_control, cdp_plugins_data,   cdp_plugins_profile,
+    cdp_plugins_text,    cdp_plugins_remote,
 };
 
 void cdp_plugin_each(void (*fn)(void *ud, const struct cdp_plugin *p), void *ud)
@@ -310,7 +309,7 @@ cJSON *cdp_plugin_describe(const struct cdp_plugin *p)
     cdp_json_put(md, "group", group);
     const char *type = (p->flags & CDP_PLUGIN_START) ? "startNode"
                        : strchr(p->outputs ? p->outputs : "", ',') ? "condNode"
-                                                                  : "flowNode";
+                                                                   : "flowNode";
     cdp_json_put_str(md, "type", type);
     cJSON *purpose = cJSON_CreateArray();
     cJSON_AddItemToArray(purpose, cJSON_CreateString("collection"));
@@ -356,8 +355,8 @@ static int finish(struct cdp_plugin_single *s, int rc, cJSON **out, char *err, s
 }
 
 int cdp_plugin_run1(const struct cdp_plugin *p, const cJSON *init, struct cdp_flow_ctx *ctx,
-                    cJSON *payload, cJSON *memory, cJSON **out,
-                    struct cdp_plugin_single **single, char *err, size_t errlen)
+                    cJSON *payload, cJSON *memory, cJSON **out, struct cdp_plugin_single **single,
+                    char *err, size_t errlen)
 {
     *out = NULL;
     *single = NULL;

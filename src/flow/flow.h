@@ -37,10 +37,10 @@ struct cdp_flow_ctx {
     cJSON *profile; /* NULL when the request is profile-less */
     cJSON *session; /* may be NULL */
     cJSON *event;
-    cJSON *response; /* object: Create response writes here (deep-merged, last wins) */
-    cJSON *ux;       /* array: UX plugins append tag descriptors */
-    cJSON *logs;     /* array of {type, message, flow_id, node_id}: cdp_flow_log */
-    cJSON *merge;    /* NULL or array of merge keys requested by Merge profiles nodes */
+    cJSON *response;  /* object: Create response writes here (deep-merged, last wins) */
+    cJSON *ux;        /* array: UX plugins append tag descriptors */
+    cJSON *logs;      /* array of {type, message, flow_id, node_id}: cdp_flow_log */
+    cJSON *merge;     /* NULL or array of merge keys requested by Merge profiles nodes */
     unsigned changed; /* CDP_FLOW_CHANGED bits of the documents written */
     int64_t now_us;   /* the time of the request, microseconds since the epoch */
     bool debug;       /* debug-only nodes run; nothing will be stored */
@@ -53,13 +53,13 @@ struct cdp_flow_wait {
     enum cdp_flow_wait_kind kind;
     double seconds; /* SLEEP */
     /* HTTP: all owned by the wait and freed with it (cdp_flow_wait_clear) */
-    char *method;     /* "GET", "POST", ... */
-    char *url;        /* http:// or https:// */
-    cJSON *headers;   /* object of name -> string value, or NULL */
-    char *body;       /* NULL for none */
-    long timeout_ms;  /* whole transfer, per attempt */
-    int retries;      /* further attempts after a connection error or timeout */
-    bool ssl_check;   /* verify TLS peers */
+    char *method;    /* "GET", "POST", ... */
+    char *url;       /* http:// or https:// */
+    cJSON *headers;  /* object of name -> string value, or NULL */
+    char *body;      /* NULL for none */
+    long timeout_ms; /* whole transfer, per attempt */
+    int retries;     /* further attempts after a connection error or timeout */
+    bool ssl_check;  /* verify TLS peers */
 };
 void cdp_flow_wait_clear(struct cdp_flow_wait *w);
 
@@ -68,13 +68,13 @@ struct cdp_flow_node; /* the engine's compiled node */
 /* One invocation of a plugin's run. */
 struct cdp_flow_call {
     struct cdp_flow_ctx *ctx;
-    const void *state;      /* what the plugin's setup built from the node's config */
-    const cJSON *init;      /* the node's config as written in the flow */
-    const char *node_id;    /* for messages */
+    const void *state;   /* what the plugin's setup built from the node's config */
+    const cJSON *init;   /* the node's config as written in the flow */
+    const char *node_id; /* for messages */
     const char *node_name;
-    const char *in_port;    /* the input port the payload came in on ("payload") */
-    cJSON *payload;         /* the input payload, owned by the call (a plugin may steal it) */
-    struct cdp_refs refs;   /* profile, event, session, payload, flow ({id, name}), memory */
+    const char *in_port;  /* the input port the payload came in on ("payload") */
+    cJSON *payload;       /* the input payload, owned by the call (a plugin may steal it) */
+    struct cdp_refs refs; /* profile, event, session, payload, flow ({id, name}), memory */
     /* HTTP: {"status": int, "headers": {...}, "content": JSON or string} or
      * {"error": "message"} when no answer came; SLEEP: {}. NULL on the first call. */
     const cJSON *io;
@@ -114,8 +114,8 @@ void cdp_flow_touch(struct cdp_flow_call *c, enum cdp_path_source src);
 
 /* Waits: fill the wait and return CDP_FLOW_WAIT from run. The strings are copied. */
 int cdp_flow_wait_http(struct cdp_flow_call *c, const char *method, const char *url,
-                       cJSON *headers /* taken */, const char *body, long timeout_ms,
-                       int retries, bool ssl_check);
+                       cJSON *headers /* taken */, const char *body, long timeout_ms, int retries,
+                       bool ssl_check);
 int cdp_flow_wait_sleep(struct cdp_flow_call *c, double seconds);
 
 /* --- plugins --- */
@@ -168,8 +168,8 @@ cJSON *cdp_plugin_describe(const struct cdp_plugin *p);
  * message in err. Free *single with cdp_plugin_single_free. */
 struct cdp_plugin_single;
 int cdp_plugin_run1(const struct cdp_plugin *p, const cJSON *init, struct cdp_flow_ctx *ctx,
-                    cJSON *payload, cJSON *memory, cJSON **out,
-                    struct cdp_plugin_single **single, char *err, size_t errlen);
+                    cJSON *payload, cJSON *memory, cJSON **out, struct cdp_plugin_single **single,
+                    char *err, size_t errlen);
 const struct cdp_flow_wait *cdp_plugin_single_wait(const struct cdp_plugin_single *s);
 int cdp_plugin_resume(struct cdp_plugin_single *s, const cJSON *io, cJSON **out, char *err,
                       size_t errlen);

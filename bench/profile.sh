@@ -5,6 +5,7 @@
 #   bench/profile.sh                     # perf, /track returning, sync full, wrk for SECS seconds
 #   MODE=new bench/profile.sh            # MODE = returning | new | batch
 #   SYNC=normal bench/profile.sh
+#   FLOWS=1 bench/profile.sh             # every event runs the 5-node flow (ret_flow)
 #   PROFILER=callgrind N=3000 bench/profile.sh   # exact instruction counts, user space only
 #
 # PROFILER=auto (default): perf if `perf record` works. Hardware events are used when
@@ -104,6 +105,9 @@ log "preparing data ($POOL returning profiles)"
 "$CDPD_BIN" user add --data "$WORK/data" --email admin@bench.local --password benchpass1 --role admin >/dev/null
 start_server "$WORK/data" full
 python3 "$BENCH/prep.py" source --admin "http://127.0.0.1:$ADMIN_PORT" >/dev/null
+if [[ "${FLOWS:-0}" == 1 ]]; then # the 5-node flow of bench/run.sh's ret_flow on every event
+    python3 "$BENCH/prep.py" flows --admin "http://127.0.0.1:$ADMIN_PORT" >/dev/null
+fi
 python3 "$BENCH/prep.py" pairs --url "http://127.0.0.1:$PORT" --n "$POOL" --out "$WORK/pairs.txt" >&2
 stop_server
 

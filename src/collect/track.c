@@ -381,8 +381,8 @@ void cdp_track_free(struct track *t)
     free(t);
 }
 
-/* The flows of every valid event, in event order and, per event, in rule order. An event that
- * runs flows gets copies of the payload parts it borrowed, since flows may change it. */
+/* The flows of every valid event, in event order and, per event, in rule order. (Events borrow
+ * parts of the payload; a flow that writes an event gets copies first, flow/call.c.) */
 static int route(struct track *t, const char *source_id)
 {
     struct cdp_track_env *env = t->env;
@@ -398,11 +398,6 @@ static int route(struct track *t, const char *source_id)
             return n;
         if (n == 0)
             continue;
-        cJSON *own = cJSON_Duplicate(e, true);
-        if (!own)
-            return CDP_E_NOMEM;
-        cJSON_Delete(e);
-        t->events[i].doc = own;
         struct work *more = realloc(t->work, (size_t)(t->nwork + n) * sizeof(*more));
         if (!more)
             return CDP_E_NOMEM;

@@ -431,3 +431,19 @@ cJSON *cdp_json_diff(const cJSON *before, const cJSON *after)
         diff_into(out, before, after, path, 0, sizeof(path));
     return out;
 }
+
+bool cdp_json_unborrow(cJSON *doc)
+{
+    for (cJSON *it = doc ? doc->child : NULL; it; it = it->next) {
+        if (it->type & cJSON_IsReference) {
+            cJSON *own = cJSON_Duplicate(it, true);
+            if (!own)
+                return false;
+            cJSON_ReplaceItemViaPointer(doc, it, own);
+            it = own;
+        } else if (!cdp_json_unborrow(it)) {
+            return false;
+        }
+    }
+    return true;
+}

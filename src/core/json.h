@@ -28,6 +28,10 @@ void cdp_json_put_bool(cJSON *obj, const char *key, bool v);
 /* A node that shows v's members without copying them (a cJSON reference), for documents that
  * are printed and freed while v still stands; scalars are copied. */
 cJSON *cdp_json_borrow(const cJSON *v);
+/* Replaces every borrowed part of doc (cdp_json_borrow) by a copy of its own, so doc can be
+ * changed without touching what it borrowed from. Returns false on OOM (doc is then partly
+ * unborrowed, still consistent). */
+bool cdp_json_unborrow(cJSON *doc);
 /* Sets the value at a dotted path, creating objects on the way; takes ownership of item. */
 void cdp_json_set(cJSON *obj, const char *path, cJSON *item);
 /* Deep-merges src into dst: objects merge key by key, anything else in src replaces. Returns

@@ -147,6 +147,9 @@ static int check_root(struct cdp_flow_call *c, const char *ref, enum cdp_path_so
         (*src == CDP_PATH_SESSION && !c->ctx->session) ||
         (*src == CDP_PATH_EVENT && !c->ctx->event))
         return CDP_E_NOT_FOUND;
+    /* An event shares parts of the request's payload until it is first written. */
+    if (*src == CDP_PATH_EVENT && !cdp_json_unborrow(c->ctx->event))
+        return CDP_E_NOMEM;
     return 0;
 }
 

@@ -109,7 +109,9 @@ cJSON *cdp_flow_value(const struct cdp_flow_call *c, const cJSON *spec);
 int cdp_flow_set(struct cdp_flow_call *c, const char *ref, cJSON *value);
 /* Removes the value at ref; 0 also when it was not there. */
 int cdp_flow_delete(struct cdp_flow_call *c, const char *ref);
-/* Marks a document changed after writing into it directly (ctx->profile etc.). */
+/* Marks a document changed after writing into it directly (ctx->profile or ctx->session; never
+ * write ctx->event directly: it shares parts of the request's payload until cdp_flow_set or
+ * cdp_flow_delete gives it copies of its own). */
 void cdp_flow_touch(struct cdp_flow_call *c, enum cdp_path_source src);
 
 /* Waits: fill the wait and return CDP_FLOW_WAIT from run. The strings are copied. */

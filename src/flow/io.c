@@ -658,15 +658,16 @@ void cdp_flow_io_submit(struct cdp_flow_io *io, const struct cdp_flow_wait *w, v
         else
             io->queue = j;
         io->queue_tail = j;
+        /* under the lock: a stop racing with this submit cannot free the multi handle before
+         * the wakeup is done (the thread must take the lock once more to exit) */
+        curl_multi_wakeup(io->multi);
     }
     pthread_mutex_unlock(&io->mu);
     if (closed) {
         /* after stop (or from a callback during it): the thread takes nothing more */
         job_free(j);
         io->done(io->ud, token, error_outcome("shutting down"));
-        return;
     }
-    curl_multi_wakeup(io->multi);
 }
 
 void cdp_flow_io_stop(struct cdp_flow_io *io)

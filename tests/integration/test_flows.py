@@ -114,6 +114,30 @@ def test_rule_routes_event_into_flow_that_changes_profile(server):
     assert p["traits"]["last_big_order"] == 500
 
 
+def test_flows_change_the_stored_event(server):
+    src = server.create_source()
+    nodes = [start_node(),
+             node("tag", "CopyTraitAction",
+                  {"traits": {"set": {"event@properties.flagged": "`true`",
+                                      "event@context.page.title": "renamed",
+                                      "profile@traits.seen": "event@properties.sku"}}}),
+             node("rm", "DeleteTraitAction", {"delete": ["event@properties.secret"]})]
+    deploy(server, flow("tagger", nodes, [edge("start", "tag"), edge("tag", "rm")]))
+    add_rule(server, "view", "tagger", src)
+    ev = {"type": "view", "properties": {"sku": "A1", "secret": "x", "n": 1},
+          "context": {"page": {"title": "original", "url": "https://x.example/"}}}
+    r = server.track(payload(src, new_id("s"), events=[ev, dict(ev, type="other")],
+                             options={"debugger": True}))
+    assert r.status == 200, r
+    stored = {e["type"]: e for e in server.events_of(r.body["profile"]["id"])}
+    assert stored["view"]["properties"] == {"sku": "A1", "n": 1, "flagged": True}
+    assert stored["view"]["context"]["page"]["title"] == "renamed"
+    # the other event of the same payload is untouched
+    assert stored["other"]["properties"] == {"sku": "A1", "secret": "x", "n": 1}
+    assert stored["other"]["context"]["page"]["title"] == "original"
+    assert server.profile(r.body["profile"]["id"]).body["traits"]["seen"] == "A1"
+
+
 def test_events_of_other_types_or_sources_run_nothing(server):
     src, other = server.create_source(), server.create_source()
     deploy(server, loyalty_flow("loyalty"))

@@ -835,6 +835,26 @@ static void test_plugin_error_ports(void **state)
     assert_null(cdp_json_get(v, "content.headers.x-gone"));
     cJSON_Delete(out);
 
+    /* a header whose reference is an object; an optional header left out */
+    rc = run_remote(f,
+                    cfg("{\"endpoint\":\"http://127.0.0.1:%u/echo\",\"headers\":"
+                        "{\"X-Opt?\":\"profile@traits.nope\",\"X-Obj\":\"profile@traits\"}}",
+                        port),
+                    NULL, &out, NULL);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(cdp_json_str(only(out, "error"), "message"), "headers.X-Obj"));
+    cJSON_Delete(out);
+    rc = run_remote(f,
+                    cfg("{\"endpoint\":\"http://127.0.0.1:%u/echo\",\"headers\":"
+                        "{\"X-Opt?\":\"profile@traits.nope\",\"X-Id\":\"profile@id\"}}",
+                        port),
+                    NULL, &out, NULL);
+    assert_int_equal(rc, 0);
+    v = only(out, "response");
+    assert_null(cdp_json_get(v, "content.headers.x-opt"));
+    assert_string_equal(cdp_json_str(v, "content.headers.x-id"), "p1");
+    cJSON_Delete(out);
+
     /* a templated endpoint that renders to something else than an http URL */
     rc = run_remote(f, cfg("{\"endpoint\":\"{{payload@u}}\"}"),
                     cJSON_Parse("{\"u\":\"file:///etc/passwd\"}"), &out, NULL);

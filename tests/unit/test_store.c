@@ -42,7 +42,9 @@ static int setup(void **state)
                                     .sources = cdp_source_cache_new(),
                                     .profiles = cdp_hotcache_new(16),
                                     .sessions = cdp_hotcache_new(16),
-                                    .agents = cdp_hotcache_new(16)};
+                                    .agents = cdp_hotcache_new(16),
+                                    .routing = cdp_routing_new(),
+                                    .busy = cdp_busy_new()};
     cJSON *src = cJSON_Parse("{\"id\":\"web\",\"name\":\"Web\",\"type\":[\"rest\"],"
                              "\"enabled\":true,\"channel\":\"Web\"}");
     f->s->ops->entity_put(f->s, "event-source", "web", src);
@@ -58,6 +60,8 @@ static int teardown(void **state)
     cdp_hotcache_free(f->env.profiles);
     cdp_hotcache_free(f->env.sessions);
     cdp_hotcache_free(f->env.agents);
+    cdp_routing_free(f->env.routing);
+    cdp_busy_free(f->env.busy);
     cdp_store_close(f->s);
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
@@ -188,6 +192,7 @@ static cJSON *track(struct fixture *f, const char *payload, bool profile_less, i
     assert_non_null(job.payload);
     assert_int_equal(f->s->ops->begin(f->s), 0);
     cdp_source_cache_sync(f->env.sources, f->s);
+    cdp_routing_sync(f->env.routing, f->s);
     assert_int_equal(cdp_track_run(&f->env, &job), 0);
     assert_int_equal(f->s->ops->commit(f->s), 0);
     cJSON_Delete(job.payload);

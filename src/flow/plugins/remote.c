@@ -83,12 +83,16 @@ static bool token_char(int ch)
     return isalnum(ch) || (ch && strchr("!#$%&'*+-.^_`|~", ch));
 }
 
+/* A header or cookie name; a trailing `?` marks it optional (object templates). */
 static bool header_name_ok(const char *s)
 {
-    if (!*s)
+    size_t n = strlen(s);
+    if (n > 1 && s[n - 1] == '?')
+        n--;
+    if (!n)
         return false;
-    for (; *s; s++)
-        if (!token_char((unsigned char)*s))
+    for (size_t i = 0; i < n; i++)
+        if (!token_char((unsigned char)s[i]))
             return false;
     return true;
 }

@@ -1152,23 +1152,22 @@ static const struct cdp_plugin re_replace_plugin = {
     .inputs = "payload",
     .outputs = "replaced,not_found",
     .init = "{\"string\": null, \"replace_with\": null, \"find_regex\": null}",
-    .schema = SCHEMA_HEAD
-    "\"properties\": {\"string\": " REF_OR_TEXT("String",
-                                                "Reference to the text to change, or the text "
-                                                "itself.") ","
-                                                           "\"replace_with\": {\"title\": "
-                                                           "\"Replace with\", \"description\": "
-                                                           "\"Replacement text or a "
-                                                           "reference to it; \\\\1 and \\\\g<name> "
-                                                           "insert groups.\", \"type\": "
-                                                           "\"string\"},"
-                                                           "\"find_regex\": {\"title\": \"Regex\", "
-                                                           "\"description\": \"Regular expression "
-                                                           "matching the "
-                                                           "fragments to replace.\", \"type\": "
-                                                           "\"string\", \"minLength\": 1}},"
-                                                           "\"required\": [\"string\", "
-                                                           "\"replace_with\", \"find_regex\"]}",
+    .schema = SCHEMA_HEAD "\"properties\": {\"string\": " REF_OR_TEXT(
+        "String", "Reference to the text to change, or the text "
+                  "itself.") ","
+                             "\"replace_with\": {\"title\": "
+                             "\"Replace with\", \"description\": "
+                             "\"Replacement text or a "
+                             "reference to it; \\\\1 and \\\\g<name> "
+                             "insert groups.\", \"type\": "
+                             "\"string\"},"
+                             "\"find_regex\": {\"title\": \"Regex\", "
+                             "\"description\": \"Regular expression "
+                             "matching the "
+                             "fragments to replace.\", \"type\": "
+                             "\"string\", \"minLength\": 1}},"
+                             "\"required\": [\"string\", "
+                             "\"replace_with\", \"find_regex\"]}",
     .setup = re_replace_setup,
     .free = re_replace_free,
     .run = re_replace_run,

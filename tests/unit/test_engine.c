@@ -493,6 +493,80 @@ static void plans_are_shared_by_reference(void **state)
     ctx_fini(&c);
 }
 
+/* --- the plugin registry as a whole --- */
+
+struct reg {
+    const struct cdp_plugin *seen[256];
+    int n;
+};
+
+static void check_plugin(void *ud, const struct cdp_plugin *p)
+{
+    struct reg *r = ud;
+    for (int i = 0; i < r->n; i++) {
+        if (strcmp(r->seen[i]->id, p->id) == 0)
+            fail_msg("two plugins with id %s", p->id);
+        if (p->class_name && r->seen[i]->class_name &&
+            strcmp(r->seen[i]->class_name, p->class_name) == 0)
+            fail_msg("two plugins with class %s", p->class_name);
+    }
+    assert_true(r->n < 256);
+    r->seen[r->n++] = p;
+    /* Found by Tracardi's names and by cdpd's id. */
+    assert_ptr_equal(cdp_plugin_find(p->module, p->class_name), p);
+    assert_ptr_equal(cdp_plugin_find(p->id, NULL), p);
+    assert_ptr_equal(cdp_plugin_find(NULL, p->id), p);
+    if (p->class_name) {
+        assert_ptr_equal(cdp_plugin_find(NULL, p->class_name), p);
+        assert_non_null(strstr(p->module, "tracardi.process_engine.action.v1."));
+    } else {
+        char want[128];
+        snprintf(want, sizeof(want), "cdpd.plugin.%s", p->id);
+        assert_string_equal(p->module, want);
+    }
+    assert_non_null(p->run);
+    assert_true(p->name && *p->name && p->desc && *p->desc && p->group && *p->group);
+    /* The default config and a schema a form can be generated from. */
+    cJSON *init = cJSON_Parse(p->init), *schema = cJSON_Parse(p->schema);
+    if (!cJSON_IsObject(init) || !cJSON_IsObject(schema))
+        fail_msg("%s: init or schema is not a JSON object", p->id);
+    assert_string_equal(cdp_json_str(schema, "type"), "object");
+    const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
+    assert_true(cJSON_IsObject(props));
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(schema, "required"))
+    {
+        if (!cJSON_IsString(it) || !cJSON_GetObjectItemCaseSensitive(props, it->valuestring))
+            fail_msg("%s: a required field is not a property", p->id);
+    }
+    cJSON_ArrayForEach(it, props)
+    {
+        if (!cdp_json_str(it, "title") || !cdp_json_str(it, "description"))
+            fail_msg("%s: property %s lacks title or description", p->id, it->string);
+    }
+    cJSON_ArrayForEach(it, init)
+    {
+        if (!cJSON_GetObjectItemCaseSensitive(props, it->string))
+            fail_msg("%s: default config field %s is not in the schema", p->id, it->string);
+    }
+    cJSON *d = cdp_plugin_describe(p);
+    assert_string_equal(cdp_json_str(d, "spec.module"), p->module);
+    assert_true(cJSON_IsObject(cdp_json_get(d, "spec.schema")));
+    cJSON_Delete(d);
+    cJSON_Delete(init);
+    cJSON_Delete(schema);
+}
+
+static void registry_is_consistent(void **state)
+{
+    (void)state;
+    struct reg r = {.n = 0};
+    cdp_plugin_each(check_plugin, &r);
+    assert_true(r.n >= 40);
+    assert_null(cdp_plugin_find("tracardi.nope", "Nope"));
+    assert_null(cdp_plugin_find(NULL, NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -507,6 +581,7 @@ int main(void)
         cmocka_unit_test(trace_records_calls_and_edges),
         cmocka_unit_test(debug_only_nodes_run_only_when_debugging),
         cmocka_unit_test(plans_are_shared_by_reference),
+        cmocka_unit_test(registry_is_consistent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

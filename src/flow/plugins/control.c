@@ -3,6 +3,7 @@
  * with Tracardi's module, class, ports and config field names; setup validates the node's config
  * once and compiles it (conditions, references) into a small state that run reads. */
 #include "flow/flow.h"
+#include "flow/plugins/util.h"
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -18,52 +19,6 @@
 
 /* --- config helpers --- */
 
-/* A boolean field: absent means def; anything but a JSON bool is an error. */
-static int get_bool(const cJSON *init, const char *key, bool def, bool *out, char *err,
-                    size_t errlen)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(init, key);
-    if (!v || cJSON_IsNull(v)) {
-        *out = def;
-        return 0;
-    }
-    if (!cJSON_IsBool(v)) {
-        snprintf(err, errlen, "%s: must be true or false", key);
-        return CDP_E_INVALID;
-    }
-    *out = cJSON_IsTrue(v);
-    return 0;
-}
-
-/* A number field written as a JSON number or, as the GUI's text inputs send it, a numeric
- * string. Absent means def. */
-static int get_number(const cJSON *init, const char *key, double def, double *out, char *err,
-                      size_t errlen)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(init, key);
-    if (!v || cJSON_IsNull(v)) {
-        *out = def;
-        return 0;
-    }
-    if (cJSON_IsNumber(v)) {
-        *out = v->valuedouble;
-        return 0;
-    }
-    if (cJSON_IsString(v) && v->valuestring[0]) {
-        char *end;
-        errno = 0;
-        double d = strtod(v->valuestring, &end);
-        while (*end == ' ')
-            end++;
-        if (*end == '\0' && errno == 0 && isfinite(d) && v->valuestring[0] != ' ') {
-            *out = d;
-            return 0;
-        }
-    }
-    snprintf(err, errlen, "%s: must be a number", key);
-    return CDP_E_INVALID;
-}
-
 /* A reference field: a string that is a whole `source@path` reference. */
 static int get_ref(const cJSON *init, const char *key, const char **out, char *err, size_t errlen)
 {
@@ -78,46 +33,6 @@ static int get_ref(const cJSON *init, const char *key, const char **out, char *e
     }
     *out = v->valuestring;
     return 0;
-}
-
-/* An object template field: a JSON object, or JSON text of one as Tracardi stores it (an empty
- * string is an empty object). *out is a new tree. */
-static int get_template(const cJSON *init, const char *key, cJSON **out, char *err, size_t errlen)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(init, key);
-    *out = NULL;
-    if (!v || cJSON_IsNull(v) ||
-        (cJSON_IsString(v) && !v->valuestring[strspn(v->valuestring, " \t\r\n")])) {
-        *out = cJSON_CreateObject();
-    } else if (cJSON_IsObject(v)) {
-        *out = cJSON_Duplicate(v, true);
-    } else if (cJSON_IsString(v)) {
-        size_t len = strlen(v->valuestring), pos = 0;
-        if (!cdp_json_depth_ok(v->valuestring, len, CDP_TEMPLATE_MAX_DEPTH)) {
-            snprintf(err, errlen, "%s: nested deeper than %d levels", key, CDP_TEMPLATE_MAX_DEPTH);
-            return CDP_E_INVALID;
-        }
-        cJSON *t = cdp_json_parse(v->valuestring, len, &pos);
-        if (!t) {
-            snprintf(err, errlen, "%s: not valid JSON at byte %zu", key, pos);
-            return CDP_E_INVALID;
-        }
-        if (!cJSON_IsObject(t)) {
-            cJSON_Delete(t);
-            snprintf(err, errlen, "%s: must be a JSON object", key);
-            return CDP_E_INVALID;
-        }
-        *out = t;
-    } else {
-        snprintf(err, errlen, "%s: must be a JSON object", key);
-        return CDP_E_INVALID;
-    }
-    return *out ? 0 : CDP_E_NOMEM;
-}
-
-static int emit_payload(struct cdp_flow_call *c, const char *port)
-{
-    return cdp_flow_emit(c, port, cdp_flow_take_payload(c));
 }
 
 /* --- Start --- */
@@ -137,7 +52,7 @@ static void start_free(void *state)
 static int start_setup(const cJSON *init, void **state, char *err, size_t errlen)
 {
     bool debug;
-    int rc = get_bool(init, "debug", false, &debug, err, errlen);
+    int rc = cdp_cfg_bool(init, "debug", false, &debug, err, errlen);
     if (rc)
         return rc;
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(init, "event_types");
@@ -185,7 +100,7 @@ static int start_run(struct cdp_flow_call *c)
         if (!ok)
             return 0; /* another event type: the flow does not start */
     }
-    return emit_payload(c, "payload");
+    return cdp_emit_payload(c, "payload");
 }
 
 static const struct cdp_plugin start_plugin = {
@@ -262,9 +177,9 @@ static int if_setup(const cJSON *init, void **state, char *err, size_t errlen)
     bool pass, once;
     double ttl;
     int rc;
-    if ((rc = get_bool(init, "pass_payload", true, &pass, err, errlen)) ||
-        (rc = get_bool(init, "trigger_once", false, &once, err, errlen)) ||
-        (rc = get_number(init, "ttl", 0, &ttl, err, errlen)))
+    if ((rc = cdp_cfg_bool(init, "pass_payload", true, &pass, err, errlen)) ||
+        (rc = cdp_cfg_bool(init, "trigger_once", false, &once, err, errlen)) ||
+        (rc = cdp_cfg_number(init, "ttl", 0, &ttl, err, errlen)))
         return rc;
     if (ttl < 0 || ttl != floor(ttl)) {
         snprintf(err, errlen, "ttl: must be a whole number of seconds, 0 or more");
@@ -302,7 +217,7 @@ static int if_run(struct cdp_flow_call *c)
                      "every run");
     const char *port = result ? "true" : "false";
     if (s->pass_payload)
-        return emit_payload(c, port);
+        return cdp_emit_payload(c, port);
     cJSON *v = cJSON_CreateObject();
     if (!v || !cJSON_AddBoolToObject(v, "result", result)) {
         cJSON_Delete(v);
@@ -380,7 +295,7 @@ static bool is_empty(const cJSON *v)
 static int exists_run(struct cdp_flow_call *c)
 {
     const struct ref_state *s = c->state;
-    return emit_payload(c, is_empty(cdp_flow_get(c, s->ref)) ? "false" : "true");
+    return cdp_emit_payload(c, is_empty(cdp_flow_get(c, s->ref)) ? "false" : "true");
 }
 
 static const struct cdp_plugin exists_plugin = {
@@ -423,7 +338,7 @@ static void join_free(void *state)
 static int join_setup(const cJSON *init, void **state, char *err, size_t errlen)
 {
     bool def;
-    int rc = get_bool(init, "default", true, &def, err, errlen);
+    int rc = cdp_cfg_bool(init, "default", true, &def, err, errlen);
     if (rc)
         return rc;
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(init, "type");
@@ -437,7 +352,7 @@ static int join_setup(const cJSON *init, void **state, char *err, size_t errlen)
         list = strcmp(type->valuestring, "list") == 0;
     }
     cJSON *tpl;
-    if ((rc = get_template(init, "reshape", &tpl, err, errlen)))
+    if ((rc = cdp_cfg_template(init, "reshape", &tpl, err, errlen)))
         return rc;
     struct join_state *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -572,7 +487,7 @@ static int log_run(struct cdp_flow_call *c)
     }
     cdp_flow_log(c, s->type, "%s", b.len ? b.data : "");
     cdp_buf_fini(&b);
-    return emit_payload(c, "payload");
+    return cdp_emit_payload(c, "payload");
 }
 
 static const struct cdp_plugin log_plugin = {
@@ -674,7 +589,7 @@ static void sleep_free(void *state)
 static int sleep_setup(const cJSON *init, void **state, char *err, size_t errlen)
 {
     double wait;
-    int rc = get_number(init, "wait", 1, &wait, err, errlen);
+    int rc = cdp_cfg_number(init, "wait", 1, &wait, err, errlen);
     if (rc)
         return rc;
     if (!(wait > 0 && wait <= SLEEP_MAX_SECONDS)) {
@@ -696,7 +611,7 @@ static int sleep_run(struct cdp_flow_call *c)
     const struct sleep_state *s = c->state;
     if (!c->io)
         return cdp_flow_wait_sleep(c, s->wait);
-    return emit_payload(c, "payload");
+    return cdp_emit_payload(c, "payload");
 }
 
 static const struct cdp_plugin sleep_plugin = {

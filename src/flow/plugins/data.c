@@ -4,6 +4,7 @@
  * references and write only with cdp_flow_set / cdp_flow_delete / cdp_flow_touch, so the engine
  * knows which documents changed. Config field names are Tracardi's. */
 #include "flow/flow.h"
+#include "flow/plugins/util.h"
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -18,57 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_HEAD                                                                                \
-    "{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \"type\": \"object\", "
-
 /* Longest text a string template may render to. */
 #define TEMPLATE_MAX (256 * 1024)
 
 /* --- config helpers --- */
-
-static int get_bool(const cJSON *init, const char *key, bool def, bool *out, char *err,
-                    size_t errlen)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(init, key);
-    if (!v || cJSON_IsNull(v)) {
-        *out = def;
-        return 0;
-    }
-    if (!cJSON_IsBool(v)) {
-        snprintf(err, errlen, "%s: must be true or false", key);
-        return CDP_E_INVALID;
-    }
-    *out = cJSON_IsTrue(v);
-    return 0;
-}
-
-/* A number as a JSON number or a numeric string (the GUI's text inputs); absent means def. */
-static int get_number(const cJSON *init, const char *key, double def, double *out, char *err,
-                      size_t errlen)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(init, key);
-    if (!v || cJSON_IsNull(v)) {
-        *out = def;
-        return 0;
-    }
-    if (cJSON_IsNumber(v)) {
-        *out = v->valuedouble;
-        return 0;
-    }
-    if (cJSON_IsString(v) && v->valuestring[0] && !isspace((unsigned char)v->valuestring[0])) {
-        char *end;
-        errno = 0;
-        double d = strtod(v->valuestring, &end);
-        while (isspace((unsigned char)*end))
-            end++;
-        if (*end == '\0' && errno == 0 && isfinite(d)) {
-            *out = d;
-            return 0;
-        }
-    }
-    snprintf(err, errlen, "%s: must be a number", key);
-    return CDP_E_INVALID;
-}
 
 /* Checks that ref can be written: a reference below a document other than flow@. what names
  * the config field in the message. */
@@ -105,65 +59,6 @@ static int get_target(const cJSON *init, const char *key, const char **out, char
     }
     *out = v->valuestring;
     return check_target(key, v->valuestring, err, errlen);
-}
-
-/* An object template as a JSON object or JSON text of one (Tracardi stores text); "" is {}. */
-static int get_template(const cJSON *init, const char *key, cJSON **out, char *err, size_t errlen)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(init, key);
-    *out = NULL;
-    if (!v || cJSON_IsNull(v) ||
-        (cJSON_IsString(v) && !v->valuestring[strspn(v->valuestring, " \t\r\n")])) {
-        *out = cJSON_CreateObject();
-    } else if (cJSON_IsObject(v)) {
-        *out = cJSON_Duplicate(v, true);
-    } else if (cJSON_IsString(v)) {
-        size_t len = strlen(v->valuestring), pos = 0;
-        if (!cdp_json_depth_ok(v->valuestring, len, CDP_TEMPLATE_MAX_DEPTH)) {
-            snprintf(err, errlen, "%s: nested deeper than %d levels", key, CDP_TEMPLATE_MAX_DEPTH);
-            return CDP_E_INVALID;
-        }
-        cJSON *t = cdp_json_parse(v->valuestring, len, &pos);
-        if (!t) {
-            snprintf(err, errlen, "%s: not valid JSON at byte %zu", key, pos);
-            return CDP_E_INVALID;
-        }
-        if (!cJSON_IsObject(t)) {
-            cJSON_Delete(t);
-            snprintf(err, errlen, "%s: must be a JSON object", key);
-            return CDP_E_INVALID;
-        }
-        *out = t;
-    } else {
-        snprintf(err, errlen, "%s: must be a JSON object", key);
-        return CDP_E_INVALID;
-    }
-    return *out ? 0 : CDP_E_NOMEM;
-}
-
-static int emit_payload(struct cdp_flow_call *c, const char *port)
-{
-    return cdp_flow_emit(c, port, cdp_flow_take_payload(c));
-}
-
-/* Answers {"message": ...} on the error port and logs the message as an error (Tracardi's
- * handled-error convention, §4.4). */
-static int emit_error(struct cdp_flow_call *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int emit_error(struct cdp_flow_call *c, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    cdp_flow_log(c, "error", "%s", msg);
-    cJSON *v = cJSON_CreateObject();
-    if (!v || !cJSON_AddStringToObject(v, "message", msg)) {
-        cJSON_Delete(v);
-        return CDP_E_NOMEM;
-    }
-    return cdp_flow_emit(c, "error", v);
 }
 
 /* Why a write failed, in words. */
@@ -244,7 +139,7 @@ static int copy_run(struct cdp_flow_call *c)
     const cJSON *set = cdp_json_get(c->init, "traits.set");
     int n = cJSON_IsObject(set) ? cJSON_GetArraySize(set) : 0, i = 0, rc = 0;
     if (n == 0)
-        return emit_payload(c, "payload");
+        return cdp_emit_payload(c, "payload");
     cJSON **vals = calloc((size_t)n, sizeof(*vals));
     if (!vals)
         return CDP_E_NOMEM;
@@ -256,7 +151,7 @@ static int copy_run(struct cdp_flow_call *c)
         if (rc)
             goto out;
         if (!vals[i]) {
-            rc = emit_error(c, "traits.set.%s: %s", it->string, msg);
+            rc = cdp_emit_error(c, "traits.set.%s: %s", it->string, msg);
             goto out;
         }
         i++;
@@ -271,11 +166,11 @@ static int copy_run(struct cdp_flow_call *c)
             goto out;
         }
         if (w) {
-            rc = emit_error(c, "traits.set.%s: %s", it->string, write_error(w));
+            rc = cdp_emit_error(c, "traits.set.%s: %s", it->string, write_error(w));
             goto out;
         }
     }
-    rc = emit_payload(c, "payload");
+    rc = cdp_emit_payload(c, "payload");
 out:
     for (int k = 0; k < n; k++)
         cJSON_Delete(vals[k]);
@@ -293,7 +188,7 @@ static const struct cdp_plugin copy_plugin = {
     .inputs = "payload",
     .outputs = "payload,error",
     .init = "{\"traits\": {\"set\": {}}}",
-    .schema = SCHEMA_HEAD
+    .schema = CDP_SCHEMA_HEAD
     "\"properties\": {\"traits\": {\"title\": \"Define the copy/set actions\", \"description\": "
     "\"Pairs of target reference and source: a reference (event@properties.email), a template "
     "(\\\"Hi {{profile@traits.name}}\\\") or a literal value.\", \"type\": \"object\", "
@@ -329,7 +224,7 @@ static const struct cdp_plugin update_plugin = {
     .inputs = "payload",
     .outputs = "",
     .init = "{}",
-    .schema = SCHEMA_HEAD "\"properties\": {}, \"required\": []}",
+    .schema = CDP_SCHEMA_HEAD "\"properties\": {}, \"required\": []}",
     .run = update_run,
 };
 
@@ -371,7 +266,7 @@ static int delete_run(struct cdp_flow_call *c)
         if (rc)
             return cdp_flow_fail(c, "delete: %s: %s", it->valuestring, write_error(rc));
     }
-    return emit_payload(c, "payload");
+    return cdp_emit_payload(c, "payload");
 }
 
 static const struct cdp_plugin delete_plugin = {
@@ -384,7 +279,7 @@ static const struct cdp_plugin delete_plugin = {
     .inputs = "payload",
     .outputs = "payload",
     .init = "{\"delete\": []}",
-    .schema = SCHEMA_HEAD
+    .schema = CDP_SCHEMA_HEAD
     "\"properties\": {\"delete\": {\"title\": \"Delete fields\", \"description\": \"References "
     "of the fields to delete, e.g. profile@traits.tmp.\", \"type\": \"array\", \"items\": "
     "{\"type\": \"string\", \"pattern\": \"^(profile|session|event|payload|memory)@.+$\"}, "
@@ -415,7 +310,7 @@ static int counter_setup(const cJSON *init, void **state, char *err, size_t errl
     double by;
     int rc;
     if ((rc = get_target(init, "field", &field, err, errlen)) ||
-        (rc = get_number(init, key, 1, &by, err, errlen)))
+        (rc = cdp_cfg_number(init, key, 1, &by, err, errlen)))
         return rc;
     struct counter_state *s = calloc(1, sizeof(*s));
     if (!s || !(s->field = strdup(field))) {
@@ -448,22 +343,23 @@ static int counter_run(struct cdp_flow_call *c)
     else if (cJSON_IsNumber(v))
         value = v->valuedouble;
     else if (!cJSON_IsNull(v))
-        return emit_error(c, "Value of field '%s' is not numeric.", s->field);
+        return cdp_emit_error(c, "Value of field '%s' is not numeric.", s->field);
     int rc = cdp_flow_set(c, s->field, cJSON_CreateNumber(value + s->delta));
     if (rc == CDP_E_NOMEM)
         return rc;
     if (rc)
-        return emit_error(c, "field: %s: %s", s->field, write_error(rc));
-    return emit_payload(c, "payload");
+        return cdp_emit_error(c, "field: %s: %s", s->field, write_error(rc));
+    return cdp_emit_payload(c, "payload");
 }
 
 #define COUNTER_SCHEMA(key, verb)                                                                  \
-    SCHEMA_HEAD "\"properties\": {\"field\": {\"title\": \"Path to field\", \"description\": "     \
-                "\"The counter to " verb ", e.g. profile@stats.counters.boughtProducts. Missing "  \
-                "counts from 0.\", \"type\": \"string\", \"format\": \"dot-path\"}, \"" key "\": " \
-                "{\"title\": \"" verb " by\", \"description\": \"The number to " verb " by.\", "   \
-                "\"type\": [\"number\", \"string\"], \"default\": 1}}, \"required\": "             \
-                "[\"field\", \"" key "\"]}"
+    CDP_SCHEMA_HEAD                                                                                \
+        "\"properties\": {\"field\": {\"title\": \"Path to field\", \"description\": "             \
+        "\"The counter to " verb ", e.g. profile@stats.counters.boughtProducts. Missing "          \
+        "counts from 0.\", \"type\": \"string\", \"format\": \"dot-path\"}, \"" key "\": "         \
+        "{\"title\": \"" verb " by\", \"description\": \"The number to " verb " by.\", "           \
+        "\"type\": [\"number\", \"string\"], \"default\": 1}}, \"required\": "                     \
+        "[\"field\", \"" key "\"]}"
 
 static const struct cdp_plugin increment_plugin = {
     .id = "increment",
@@ -653,7 +549,7 @@ static int append_run(struct cdp_flow_call *c)
                 return rc;
         }
     }
-    return emit_payload(c, "payload");
+    return cdp_emit_payload(c, "payload");
 }
 
 static const struct cdp_plugin append_plugin = {
@@ -667,7 +563,7 @@ static const struct cdp_plugin append_plugin = {
     .outputs = "payload",
     .init = "{\"append\": {\"target1\": \"source1\", \"target2\": \"source2\"}, \"remove\": "
             "{\"target\": [\"item1\", \"item2\"]}}",
-    .schema = SCHEMA_HEAD
+    .schema = CDP_SCHEMA_HEAD
     "\"properties\": {\"append\": {\"title\": \"Append\", \"description\": \"target -> source: "
     "the source's value (each item of a list) is added to the target list unless already "
     "there.\", \"type\": \"object\", \"propertyNames\": {\"pattern\": "
@@ -746,7 +642,7 @@ static const struct cdp_plugin cut_plugin = {
     .inputs = "payload",
     .outputs = "trait",
     .init = "{\"trait\": \"\", \"key\": \"\"}",
-    .schema = SCHEMA_HEAD
+    .schema = CDP_SCHEMA_HEAD
     "\"properties\": {\"trait\": {\"title\": \"Path to data\", \"description\": \"The data to "
     "return as the payload, e.g. event@properties.\", \"type\": \"string\", \"format\": "
     "\"dot-path\", \"minLength\": 1}, \"key\": {\"title\": \"Return as\", \"description\": "
@@ -781,8 +677,8 @@ static int tpl_setup(const cJSON *init, void **state, char *err, size_t errlen, 
     bool def;
     cJSON *tpl;
     int rc;
-    if ((rc = get_bool(init, "default", def_default, &def, err, errlen)) ||
-        (rc = get_template(init, field, &tpl, err, errlen)))
+    if ((rc = cdp_cfg_bool(init, "default", def_default, &def, err, errlen)) ||
+        (rc = cdp_cfg_template(init, field, &tpl, err, errlen)))
         return rc;
     struct tpl_state *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -817,7 +713,7 @@ static int reshape_run(struct cdp_flow_call *c)
     if (rc == CDP_E_NOMEM)
         return rc;
     if (rc)
-        return emit_error(c, "value: %s", msg);
+        return cdp_emit_error(c, "value: %s", msg);
     return cdp_flow_emit(c, "payload", out);
 }
 
@@ -831,7 +727,7 @@ static const struct cdp_plugin reshape_plugin = {
     .inputs = "payload",
     .outputs = "payload,error",
     .init = "{\"value\": \"{}\", \"default\": true}",
-    .schema = SCHEMA_HEAD
+    .schema = CDP_SCHEMA_HEAD
     "\"properties\": {\"value\": {\"title\": \"Object to inject\", \"description\": \"An object "
     "template: string leaves that are references (profile@id) are replaced by their values.\", "
     "\"type\": [\"object\", \"string\"], \"format\": \"object-template\", \"default\": \"{}\"}, "
@@ -877,7 +773,7 @@ static const struct cdp_plugin inject_plugin = {
     .inputs = "",
     .outputs = "payload",
     .init = "{\"value\": \"{}\"}",
-    .schema = SCHEMA_HEAD
+    .schema = CDP_SCHEMA_HEAD
     "\"properties\": {\"value\": {\"title\": \"Object to inject\", \"description\": \"The "
     "payload, as a JSON object; string leaves that are references are replaced by their "
     "values.\", \"type\": [\"object\", \"string\"], \"format\": \"object-template\", "
@@ -945,7 +841,7 @@ static const struct cdp_plugin response_plugin = {
     .inputs = "payload",
     .outputs = "payload",
     .init = "{\"key\": \"\", \"body\": \"{}\", \"default\": true}",
-    .schema = SCHEMA_HEAD
+    .schema = CDP_SCHEMA_HEAD
     "\"properties\": {\"key\": {\"title\": \"Response key name\", \"description\": \"The name "
     "of the entry in the response, e.g. user_name (spaces become _, letters lower case).\", "
     "\"type\": \"string\", \"minLength\": 1}, \"body\": {\"title\": \"Response object\", "
@@ -1006,7 +902,7 @@ static const struct cdp_plugin template_plugin = {
     .inputs = "payload",
     .outputs = "template",
     .init = "{\"template\": \"\"}",
-    .schema = SCHEMA_HEAD
+    .schema = CDP_SCHEMA_HEAD
     "\"properties\": {\"template\": {\"title\": \"Template\", \"description\": \"Text in which "
     "{{ profile@data.pii.firstname }} inserts a value.\", \"type\": \"string\", \"format\": "
     "\"template\"}}, \"required\": [\"template\"]}",

@@ -10,6 +10,7 @@
  * there, the condition-like ones (Has segment, Has consents, Conditional segmentation) take their
  * negative port with a warning as Tracardi does, and the others fail the node. */
 #include "flow/flow.h"
+#include "flow/plugins/util.h"
 
 #include "core/buf.h"
 #include "core/clock.h"
@@ -27,30 +28,11 @@
 #include <string.h>
 #include <strings.h>
 
-#define SCHEMA_HEAD                                                                                \
-    "{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \"type\": \"object\", "
-
 /* --- config helpers --- */
 
 static bool is_blank(const char *s)
 {
     return s[strspn(s, " \t\r\n")] == '\0';
-}
-
-/* A required string field that is not blank. */
-static int get_text(const cJSON *init, const char *key, const char **out, char *err, size_t errlen)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(init, key);
-    if (!v || cJSON_IsNull(v) || (cJSON_IsString(v) && is_blank(v->valuestring))) {
-        snprintf(err, errlen, "%s: is required", key);
-        return CDP_E_INVALID;
-    }
-    if (!cJSON_IsString(v)) {
-        snprintf(err, errlen, "%s: must be a string", key);
-        return CDP_E_INVALID;
-    }
-    *out = v->valuestring;
-    return 0;
 }
 
 /* An optional string field: absent or null means def. */
@@ -68,48 +50,6 @@ static int get_opt_text(const cJSON *init, const char *key, const char *def, con
     }
     *out = v->valuestring;
     return 0;
-}
-
-static int get_bool(const cJSON *init, const char *key, bool def, bool *out, char *err,
-                    size_t errlen)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(init, key);
-    if (!v || cJSON_IsNull(v)) {
-        *out = def;
-        return 0;
-    }
-    if (!cJSON_IsBool(v)) {
-        snprintf(err, errlen, "%s: must be true or false", key);
-        return CDP_E_INVALID;
-    }
-    *out = cJSON_IsTrue(v);
-    return 0;
-}
-
-/* A number written as a JSON number or, as Tracardi's text inputs send it, a numeric string. */
-static int get_number(const cJSON *init, const char *key, double def, double *out, char *err,
-                      size_t errlen)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(init, key);
-    if (!v || cJSON_IsNull(v)) {
-        *out = def;
-        return 0;
-    }
-    if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) {
-        *out = v->valuedouble;
-        return 0;
-    }
-    if (cJSON_IsString(v) && v->valuestring[0] && !isspace((unsigned char)v->valuestring[0])) {
-        char *end;
-        errno = 0;
-        double d = strtod(v->valuestring, &end);
-        if (*end == '\0' && errno == 0 && isfinite(d)) {
-            *out = d;
-            return 0;
-        }
-    }
-    snprintf(err, errlen, "%s: must be a number", key);
-    return CDP_E_INVALID;
 }
 
 /* One of the choices (compared case-insensitively, as Tracardi lowercases actions); its index. */
@@ -139,30 +79,6 @@ static void *alloc_state(size_t n)
 }
 
 /* --- run helpers --- */
-
-static int pass(struct cdp_flow_call *c, const char *port)
-{
-    return cdp_flow_emit(c, port, cdp_flow_take_payload(c));
-}
-
-/* Answers {"message": ...} on the error port and logs it as an error. */
-static int error_port(struct cdp_flow_call *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int error_port(struct cdp_flow_call *c, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    cdp_flow_log(c, "error", "%s", msg);
-    cJSON *v = cJSON_CreateObject();
-    if (!v || !cJSON_AddStringToObject(v, "message", msg)) {
-        cJSON_Delete(v);
-        return CDP_E_NOMEM;
-    }
-    return cdp_flow_emit(c, "error", v);
-}
 
 static const char no_profile[] = "the request has no profile (profile-less event)";
 
@@ -300,7 +216,7 @@ static int add_segment_run(struct cdp_flow_call *c)
 {
     const struct add_segment_state *s = c->state;
     if (!c->ctx->profile)
-        return error_port(c, "cannot add a segment: %s", no_profile);
+        return cdp_emit_error(c, "cannot add a segment: %s", no_profile);
     cJSON *names = cJSON_CreateArray();
     if (!names)
         return CDP_E_NOMEM;
@@ -318,12 +234,12 @@ static int add_segment_run(struct cdp_flow_call *c)
     }
     if (rc) {
         cJSON_Delete(names);
-        return error_port(c, "%s", msg);
+        return cdp_emit_error(c, "%s", msg);
     }
     cJSON *segs = segments_of(c->ctx->profile);
     if (!segs) {
         cJSON_Delete(names);
-        return error_port(c, "profile@segments is not a list");
+        return cdp_emit_error(c, "profile@segments is not a list");
     }
     bool changed = false;
     const cJSON *n;
@@ -334,7 +250,7 @@ static int add_segment_run(struct cdp_flow_call *c)
     cJSON_Delete(names);
     if (changed)
         segmented(c);
-    return pass(c, "payload");
+    return cdp_emit_payload(c, "payload");
 }
 
 /* --- Delete segment / Has segment (one static name) --- */
@@ -346,7 +262,7 @@ struct segment_state {
 static int segment_setup(const cJSON *init, void **state, char *err, size_t errlen)
 {
     const char *name;
-    int rc = get_text(init, "segment", &name, err, errlen);
+    int rc = cdp_cfg_text(init, "segment", false, &name, err, errlen);
     if (rc)
         return rc;
     struct segment_state *s = alloc_state(sizeof(*s));
@@ -367,7 +283,7 @@ static int delete_segment_run(struct cdp_flow_call *c)
         return cdp_flow_fail(c, "profile@segments is not a list");
     if (segment_remove(segs, s->segment))
         segmented(c);
-    return pass(c, "payload");
+    return cdp_emit_payload(c, "payload");
 }
 
 static int has_segment_run(struct cdp_flow_call *c)
@@ -375,10 +291,10 @@ static int has_segment_run(struct cdp_flow_call *c)
     const struct segment_state *s = c->state;
     if (!c->ctx->profile) {
         cdp_flow_log(c, "warning", "cannot check the segment: %s", no_profile);
-        return pass(c, "False");
+        return cdp_emit_payload(c, "False");
     }
     const cJSON *segs = cJSON_GetObjectItemCaseSensitive(c->ctx->profile, "segments");
-    return pass(c, segment_index(segs, s->segment) >= 0 ? "True" : "False");
+    return cdp_emit_payload(c, segment_index(segs, s->segment) >= 0 ? "True" : "False");
 }
 
 /* --- Move segment --- */
@@ -391,8 +307,8 @@ static int move_setup(const cJSON *init, void **state, char *err, size_t errlen)
 {
     const char *from, *to;
     int rc;
-    if ((rc = get_text(init, "from_segment", &from, err, errlen)) ||
-        (rc = get_text(init, "to_segment", &to, err, errlen)))
+    if ((rc = cdp_cfg_text(init, "from_segment", false, &from, err, errlen)) ||
+        (rc = cdp_cfg_text(init, "to_segment", false, &to, err, errlen)))
         return rc;
     struct move_state *s = alloc_state(sizeof(*s));
     if (!s)
@@ -415,7 +331,7 @@ static int move_run(struct cdp_flow_call *c)
     changed |= segment_add(segs, s->to);
     if (changed)
         segmented(c);
-    return pass(c, "payload");
+    return cdp_emit_payload(c, "payload");
 }
 
 /* --- Conditional segmentation --- */
@@ -442,7 +358,7 @@ static int cond_setup(const cJSON *init, void **state, char *err, size_t errlen)
     const char *cond;
     int ta, fa, rc;
     const char *tseg = "", *fseg = "";
-    if ((rc = get_text(init, "condition", &cond, err, errlen)) ||
+    if ((rc = cdp_cfg_text(init, "condition", false, &cond, err, errlen)) ||
         (rc = get_enum(init, "true_action", seg_actions, SEG_ADD, &ta, err, errlen)) ||
         (rc = get_enum(init, "false_action", seg_actions, SEG_REMOVE, &fa, err, errlen)) ||
         (rc = get_opt_text(init, "true_segment", "", &tseg, err, errlen)) ||
@@ -479,7 +395,7 @@ static int cond_run(struct cdp_flow_call *c)
     const struct cond_state *s = c->state;
     if (!c->ctx->profile) {
         cdp_flow_log(c, "warning", "cannot segment: %s", no_profile);
-        return pass(c, "false");
+        return cdp_emit_payload(c, "false");
     }
     bool result;
     char msg[256];
@@ -488,7 +404,7 @@ static int cond_run(struct cdp_flow_call *c)
         return rc;
     if (rc) {
         cdp_flow_log(c, "error", "condition: %s", msg);
-        return pass(c, "error");
+        return cdp_emit_payload(c, "error");
     }
     int action = result ? s->true_action : s->false_action;
     const char *segment = result ? s->true_segment : s->false_segment;
@@ -496,14 +412,14 @@ static int cond_run(struct cdp_flow_call *c)
         cJSON *segs = segments_of(c->ctx->profile);
         if (!segs) {
             cdp_flow_log(c, "error", "profile@segments is not a list");
-            return pass(c, "error");
+            return cdp_emit_payload(c, "error");
         }
         bool changed =
             action == SEG_ADD ? segment_add(segs, segment) : segment_remove(segs, segment);
         if (changed)
             segmented(c);
     }
-    return pass(c, result ? "true" : "false");
+    return cdp_emit_payload(c, result ? "true" : "false");
 }
 
 /* --- Add consent --- */
@@ -517,7 +433,7 @@ static int consent_add_setup(const cJSON *init, void **state, char *err, size_t 
 {
     const char *ref, *revoke;
     int rc;
-    if ((rc = get_text(init, "consents", &ref, err, errlen)) ||
+    if ((rc = cdp_cfg_text(init, "consents", false, &ref, err, errlen)) ||
         (rc = get_opt_text(init, "auto_revoke", "", &revoke, err, errlen)))
         return rc;
     if (!cdp_path_is_ref(ref)) {
@@ -590,7 +506,7 @@ static int consent_add_run(struct cdp_flow_call *c)
         cdp_json_put(consents, it->string, grant);
         cdp_flow_touch(c, CDP_PATH_PROFILE);
     }
-    return pass(c, "payload");
+    return cdp_emit_payload(c, "payload");
 }
 
 /* --- Has consents --- */
@@ -611,7 +527,7 @@ static void consent_req_free(void *state)
 static int consent_req_setup(const cJSON *init, void **state, char *err, size_t errlen)
 {
     bool all;
-    int rc = get_bool(init, "require_all", false, &all, err, errlen);
+    int rc = cdp_cfg_bool(init, "require_all", false, &all, err, errlen);
     if (rc)
         return rc;
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(init, "consent_ids");
@@ -664,7 +580,7 @@ static int consent_req_run(struct cdp_flow_call *c)
     const struct consent_req_state *s = c->state;
     if (!c->ctx->profile) {
         cdp_flow_log(c, "warning", "cannot check consents: %s", no_profile);
-        return pass(c, "false");
+        return cdp_emit_payload(c, "false");
     }
     const cJSON *consents = cJSON_GetObjectItemCaseSensitive(c->ctx->profile, "consents");
     const cJSON *it;
@@ -675,11 +591,11 @@ static int consent_req_run(struct cdp_flow_call *c)
             return cdp_flow_fail(c, "corrupted data: profile@consents.%s.revoke is not a date",
                                  it->valuestring);
         if (s->require_all && !ok)
-            return pass(c, "false");
+            return cdp_emit_payload(c, "false");
         if (!s->require_all && ok)
-            return pass(c, "true");
+            return cdp_emit_payload(c, "true");
     }
-    return pass(c, s->require_all ? "true" : "false");
+    return cdp_emit_payload(c, s->require_all ? "true" : "false");
 }
 
 /* --- Merge profiles --- */
@@ -755,7 +671,7 @@ static int merge_run(struct cdp_flow_call *c)
 {
     const struct merge_state *s = c->state;
     if (!c->ctx->profile)
-        return error_port(c, "cannot merge: %s", no_profile);
+        return cdp_emit_error(c, "cannot merge: %s", no_profile);
     if (!c->ctx->merge && !(c->ctx->merge = cJSON_CreateArray()))
         return CDP_E_NOMEM;
     if (!cJSON_IsArray(c->ctx->merge))
@@ -769,7 +685,7 @@ static int merge_run(struct cdp_flow_call *c)
     int rc = cdp_flow_set(c, "profile@operation.merge", keys);
     if (rc)
         return rc == CDP_E_NOMEM ? rc : cdp_flow_fail(c, "cannot write profile@operation.merge");
-    return pass(c, "payload");
+    return cdp_emit_payload(c, "payload");
 }
 
 /* --- Increase / Decrease interest --- */
@@ -806,7 +722,7 @@ static int interest_setup(const cJSON *init, void **state, double sign, char *er
         return CDP_E_INVALID;
     }
     double value;
-    int rc = get_number(init, "value", 1.0, &value, err, errlen);
+    int rc = cdp_cfg_number(init, "value", 1.0, &value, err, errlen);
     if (rc)
         return rc;
     if (value < 0) {
@@ -903,10 +819,10 @@ static int interest_run(struct cdp_flow_call *c)
 {
     const struct interest_state *s = c->state;
     if (!c->ctx->profile)
-        return error_port(c, "cannot change interests: %s", no_profile);
+        return cdp_emit_error(c, "cannot change interests: %s", no_profile);
     cJSON *v = cdp_flow_value(c, s->interest);
     if (!v)
-        return error_port(c, "interest: %s is missing", s->interest->valuestring);
+        return cdp_emit_error(c, "interest: %s is missing", s->interest->valuestring);
     double delta = s->sign * s->value;
     char msg[256];
     int rc = 0;
@@ -937,8 +853,8 @@ static int interest_run(struct cdp_flow_call *c)
     if (rc == CDP_E_NOMEM)
         return rc;
     if (rc)
-        return error_port(c, "%s", msg);
-    return pass(c, "payload");
+        return cdp_emit_error(c, "%s", msg);
+    return cdp_emit_payload(c, "payload");
 }
 
 /* --- UX: Show snack bar, UX tag --- */
@@ -971,11 +887,11 @@ static int snack_setup(const cJSON *init, void **state, char *err, size_t errlen
     const char *message, *source;
     int type, x, y, rc;
     double hide;
-    if ((rc = get_text(init, "message", &message, err, errlen)) ||
+    if ((rc = cdp_cfg_text(init, "message", false, &message, err, errlen)) ||
         (rc = get_enum(init, "type", snack_types, 0, &type, err, errlen)) ||
         (rc = get_enum(init, "position_x", snack_x, 1, &x, err, errlen)) ||
         (rc = get_enum(init, "position_y", snack_y, 0, &y, err, errlen)) ||
-        (rc = get_number(init, "hide_after", 6000, &hide, err, errlen)) ||
+        (rc = cdp_cfg_number(init, "hide_after", 6000, &hide, err, errlen)) ||
         (rc = get_opt_text(init, "uix_mf_source", "http://localhost:8686", &source, err, errlen)))
         return rc;
     if (hide < 0 || hide != floor(hide) || hide > 1e9) {
@@ -1034,7 +950,7 @@ static int snack_run(struct cdp_flow_call *c)
     }
     if ((rc = ux_append(c, script)))
         return rc;
-    return pass(c, "payload");
+    return cdp_emit_payload(c, "payload");
 }
 
 struct ux_tag_state {
@@ -1046,7 +962,7 @@ static int ux_tag_setup(const cJSON *init, void **state, char *err, size_t errle
 {
     const char *tag, *content;
     int rc;
-    if ((rc = get_text(init, "tag", &tag, err, errlen)) ||
+    if ((rc = cdp_cfg_text(init, "tag", false, &tag, err, errlen)) ||
         (rc = get_opt_text(init, "content", "", &content, err, errlen)))
         return rc;
     if (!isalpha((unsigned char)tag[0]) ||
@@ -1093,7 +1009,7 @@ static int ux_tag_run(struct cdp_flow_call *c)
     cdp_buf_fini(&content);
     if ((rc = ux_append(c, d)))
         return rc;
-    return pass(c, "payload");
+    return cdp_emit_payload(c, "payload");
 }
 
 /* --- descriptors --- */
@@ -1110,7 +1026,7 @@ static const struct cdp_plugin add_segment_plugin = {
     .inputs = "payload",
     .outputs = "payload,error",
     .init = "{\"segment\": \"\"}",
-    .schema = SCHEMA_HEAD
+    .schema = CDP_SCHEMA_HEAD
     "\"properties\": {\"segment\": {\"title\": \"Segment name\", \"description\": \"A segment "
     "name, a reference to a name or a list of names (profile@traits.tier), or a list of "
     "them. Names are stored as written.\", \"anyOf\": [{\"type\": \"string\", \"minLength\": 1},"
@@ -1132,9 +1048,10 @@ static const struct cdp_plugin delete_segment_plugin = {
     .inputs = "payload",
     .outputs = "payload",
     .init = "{\"segment\": \"\"}",
-    .schema = SCHEMA_HEAD "\"properties\": {\"segment\": {\"title\": \"Segment name\", "
-                          "\"description\": \"Please type segment name.\", \"type\": \"string\", "
-                          "\"minLength\": 1}}, \"required\": [\"segment\"]}",
+    .schema =
+        CDP_SCHEMA_HEAD "\"properties\": {\"segment\": {\"title\": \"Segment name\", "
+                        "\"description\": \"Please type segment name.\", \"type\": \"string\", "
+                        "\"minLength\": 1}}, \"required\": [\"segment\"]}",
     .setup = segment_setup,
     .free = free,
     .run = delete_segment_run,
@@ -1150,7 +1067,7 @@ static const struct cdp_plugin move_segment_plugin = {
     .inputs = "payload",
     .outputs = "payload",
     .init = "{\"from_segment\": \"\", \"to_segment\": \"\"}",
-    .schema = SCHEMA_HEAD
+    .schema = CDP_SCHEMA_HEAD
     "\"properties\": {\"from_segment\": {\"title\": \"Move from segment\", \"description\": "
     "\"The segment the profile leaves.\", \"type\": \"string\", \"minLength\": 1},"
     "\"to_segment\": {\"title\": \"Move to segment\", \"description\": \"The segment the "
@@ -1171,9 +1088,10 @@ static const struct cdp_plugin has_segment_plugin = {
     .inputs = "payload",
     .outputs = "True,False",
     .init = "{\"segment\": \"\"}",
-    .schema = SCHEMA_HEAD "\"properties\": {\"segment\": {\"title\": \"Profile segment to check\", "
-                          "\"description\": \"The segment name, as stored in profile@segments.\", "
-                          "\"type\": \"string\", \"minLength\": 1}}, \"required\": [\"segment\"]}",
+    .schema =
+        CDP_SCHEMA_HEAD "\"properties\": {\"segment\": {\"title\": \"Profile segment to check\", "
+                        "\"description\": \"The segment name, as stored in profile@segments.\", "
+                        "\"type\": \"string\", \"minLength\": 1}}, \"required\": [\"segment\"]}",
     .setup = segment_setup,
     .free = free,
     .run = has_segment_run,
@@ -1190,7 +1108,7 @@ static const struct cdp_plugin cond_segment_plugin = {
     .outputs = "true,false,error",
     .init = "{\"condition\": \"\", \"true_segment\": \"\", \"true_action\": \"add\", "
             "\"false_segment\": \"\", \"false_action\": \"remove\"}",
-    .schema = SCHEMA_HEAD
+    .schema = CDP_SCHEMA_HEAD
     "\"properties\": {\"condition\": {\"title\": \"Condition statement\", \"description\": "
     "\"Condition for segmentation; when it is met the positive action runs, otherwise the "
     "negative one.\", \"type\": \"string\", \"minLength\": 1},"
@@ -1220,7 +1138,7 @@ static const struct cdp_plugin consent_add_plugin = {
     .inputs = "payload",
     .outputs = "payload",
     .init = "{\"consents\": null, \"auto_revoke\": \"\"}",
-    .schema = SCHEMA_HEAD
+    .schema = CDP_SCHEMA_HEAD
     "\"properties\": {\"consents\": {\"title\": \"Reference to consents\", \"description\": "
     "\"Reference to an object of consent id -> true/false (false is ignored), e.g. "
     "event@properties.consents.\", \"type\": \"string\", \"minLength\": 1},"
@@ -1242,7 +1160,7 @@ static const struct cdp_plugin consent_req_plugin = {
     .inputs = "payload",
     .outputs = "true,false",
     .init = "{\"consent_ids\": [], \"require_all\": false}",
-    .schema = SCHEMA_HEAD
+    .schema = CDP_SCHEMA_HEAD
     "\"properties\": {\"consent_ids\": {\"title\": \"IDs of required consents\", "
     "\"description\": \"Consents the profile must grant (not revoked at the time of the "
     "event).\", \"type\": \"array\", \"items\": {\"anyOf\": [{\"type\": \"string\"}, {\"type\": "
@@ -1267,7 +1185,7 @@ static const struct cdp_plugin merge_plugin = {
     .inputs = "payload",
     .outputs = "payload,error",
     .init = "{\"mergeBy\": []}",
-    .schema = SCHEMA_HEAD
+    .schema = CDP_SCHEMA_HEAD
     "\"properties\": {\"mergeBy\": {\"title\": \"Merge by fields\", \"description\": \"Profile "
     "fields that identify the customer, e.g. profile@data.contact.email.main; profiles with "
     "the same values are merged.\", \"type\": \"array\", \"items\": {\"type\": \"string\", "
@@ -1278,7 +1196,7 @@ static const struct cdp_plugin merge_plugin = {
 };
 
 #define INTEREST_SCHEMA(verb)                                                                      \
-    SCHEMA_HEAD                                                                                    \
+    CDP_SCHEMA_HEAD                                                                                \
     "\"properties\": {\"interest\": {\"title\": \"Interest name\", \"description\": \"An "         \
     "interest name (letters, digits, - and _), comma-separated names, a reference to them, or "    \
     "a list.\", \"anyOf\": [{\"type\": \"string\", \"minLength\": 1}, {\"type\": \"array\", "      \
@@ -1330,7 +1248,7 @@ static const struct cdp_plugin snack_plugin = {
     .outputs = "payload",
     .init = "{\"type\": \"success\", \"message\": \"\", \"hide_after\": 6000, \"position_x\": "
             "\"center\", \"position_y\": \"bottom\", \"uix_mf_source\": \"http://localhost:8686\"}",
-    .schema = SCHEMA_HEAD
+    .schema = CDP_SCHEMA_HEAD
     "\"properties\": {\"message\": {\"title\": \"Pop-up message\", \"description\": \"Message "
     "shown on the web page; {{profile@...}} templates are filled in.\", \"type\": \"string\", "
     "\"minLength\": 1},"
@@ -1363,7 +1281,7 @@ static const struct cdp_plugin ux_tag_plugin = {
     .inputs = "payload",
     .outputs = "payload",
     .init = "{\"tag\": \"div\", \"props\": {}, \"content\": \"\"}",
-    .schema = SCHEMA_HEAD
+    .schema = CDP_SCHEMA_HEAD
     "\"properties\": {\"tag\": {\"title\": \"Tag\", \"description\": \"HTML tag name, e.g. div "
     "or script.\", \"type\": \"string\", \"pattern\": \"^[A-Za-z][A-Za-z0-9-]*$\"},"
     "\"props\": {\"title\": \"Attributes\", \"description\": \"Attribute -> value; values that "

@@ -6,6 +6,7 @@
  * {status, content, headers, cookies} on "response" for a 2xx answer, the same on "error" for
  * any other status, {"message"} on "error" when no answer came. */
 #include "flow/flow.h"
+#include "flow/plugins/util.h"
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -592,17 +593,6 @@ static int build_headers(const struct cdp_flow_call *c, bool with_body, cJSON **
     return rc;
 }
 
-static int emit_message(struct cdp_flow_call *c, const char *msg)
-{
-    cdp_flow_log(c, "error", "%s", msg);
-    cJSON *v = cJSON_CreateObject();
-    if (!v || !cJSON_AddStringToObject(v, "message", msg)) {
-        cJSON_Delete(v);
-        return CDP_E_NOMEM;
-    }
-    return cdp_flow_emit(c, "error", v);
-}
-
 /* The first run: the request, as a wait. Problems with the data go out on "error". */
 static int remote_request(struct cdp_flow_call *c)
 {
@@ -696,7 +686,7 @@ out:
     if (rc == CDP_E_NOMEM)
         return rc;
     if (err[0])
-        return emit_message(c, err);
+        return cdp_emit_error(c, "%s", err);
     return rc;
 }
 
@@ -741,7 +731,7 @@ static int remote_response(struct cdp_flow_call *c)
     const char *error = cdp_json_str(io, "error");
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(io, "status");
     if (error || !cJSON_IsNumber(status))
-        return emit_message(c, error ? error : "no answer from the remote server");
+        return cdp_emit_error(c, "%s", error ? error : "no answer from the remote server");
     int code = (int)status->valuedouble;
     if (s->log)
         cdp_flow_log(c, "info", "Response %d from %s %s", code, s->method, s->endpoint);

@@ -13,6 +13,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include "flow/flow.h"
+#include "flow/plugins/util.h"
 
 #include "core/buf.h"
 #include "core/clock.h"
@@ -29,9 +30,6 @@
 #include <strings.h>
 #include <time.h>
 
-#define SCHEMA_HEAD                                                                                \
-    "{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \"type\": \"object\", "
-
 /* Backtracking and recursion bounds for every match (see src/model/useragent.c). */
 #define RE_MATCH_LIMIT 100000
 #define RE_DEPTH_LIMIT 10000
@@ -39,29 +37,6 @@
 #define RE_MAX_OUTPUT (16u << 20)
 
 /* --- config helpers --- */
-
-static bool is_blank(const char *s)
-{
-    return s[strspn(s, " \t\r\n")] == '\0';
-}
-
-/* A required string field that is not empty (blank too when !allow_blank). */
-static int get_text(const cJSON *init, const char *key, bool allow_blank, const char **out,
-                    char *err, size_t errlen)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(init, key);
-    if (!v || cJSON_IsNull(v) ||
-        (cJSON_IsString(v) && (allow_blank ? !v->valuestring[0] : is_blank(v->valuestring)))) {
-        snprintf(err, errlen, "%s: is required", key);
-        return CDP_E_INVALID;
-    }
-    if (!cJSON_IsString(v)) {
-        snprintf(err, errlen, "%s: must be a string", key);
-        return CDP_E_INVALID;
-    }
-    *out = v->valuestring;
-    return 0;
-}
 
 /* A string field that must be present but may be empty. */
 static int get_any_text(const cJSON *init, const char *key, const char *def, const char **out,
@@ -82,11 +57,6 @@ static int get_any_text(const cJSON *init, const char *key, const char *def, con
 }
 
 /* --- run helpers --- */
-
-static int pass(struct cdp_flow_call *c, const char *port)
-{
-    return cdp_flow_emit(c, port, cdp_flow_take_payload(c));
-}
 
 static int emit_result(struct cdp_flow_call *c, const char *port, const char *key, cJSON *value)
 {
@@ -130,7 +100,7 @@ static int str_props_setup(const cJSON *init, void **state, char *err, size_t er
 {
     const char *s;
     (void)state;
-    return get_text(init, "string", false, &s, err, errlen);
+    return cdp_cfg_text(init, "string", false, &s, err, errlen);
 }
 
 static bool all_of(const char *s, int (*pred)(int))
@@ -337,8 +307,8 @@ static int split_setup(const cJSON *init, void **state, char *err, size_t errlen
     const char *s, *d;
     int rc;
     (void)state;
-    if ((rc = get_text(init, "string", false, &s, err, errlen)) ||
-        (rc = get_text(init, "delimiter", true, &d, err, errlen)))
+    if ((rc = cdp_cfg_text(init, "string", false, &s, err, errlen)) ||
+        (rc = cdp_cfg_text(init, "delimiter", true, &d, err, errlen)))
         return rc;
     return 0;
 }
@@ -380,7 +350,7 @@ static int join_setup(const cJSON *init, void **state, char *err, size_t errlen)
     const char *s, *d;
     int rc;
     (void)state;
-    if ((rc = get_text(init, "string", false, &s, err, errlen)) ||
+    if ((rc = cdp_cfg_text(init, "string", false, &s, err, errlen)) ||
         (rc = get_any_text(init, "delimiter", ",", &d, err, errlen)))
         return rc;
     return 0;
@@ -494,8 +464,8 @@ static int re_match_setup(const cJSON *init, void **state, char *err, size_t err
 {
     const char *pattern, *text, *prefix;
     int rc;
-    if ((rc = get_text(init, "pattern", true, &pattern, err, errlen)) ||
-        (rc = get_text(init, "text", true, &text, err, errlen)) ||
+    if ((rc = cdp_cfg_text(init, "pattern", true, &pattern, err, errlen)) ||
+        (rc = cdp_cfg_text(init, "text", true, &text, err, errlen)) ||
         (rc = get_any_text(init, "group_prefix", "Group", &prefix, err, errlen)))
         return rc;
     struct re_match_state *s = calloc(1, sizeof(*s));
@@ -575,9 +545,9 @@ static int re_replace_setup(const cJSON *init, void **state, char *err, size_t e
 {
     const char *string, *with, *regex;
     int rc;
-    if ((rc = get_text(init, "string", true, &string, err, errlen)) ||
+    if ((rc = cdp_cfg_text(init, "string", true, &string, err, errlen)) ||
         (rc = get_any_text(init, "replace_with", NULL, &with, err, errlen)) ||
-        (rc = get_text(init, "find_regex", true, &regex, err, errlen)))
+        (rc = cdp_cfg_text(init, "find_regex", true, &regex, err, errlen)))
         return rc;
     struct re_replace_state *s = calloc(1, sizeof(*s));
     if (!s)
@@ -694,8 +664,8 @@ static int contains_setup(const cJSON *init, void **state, char *err, size_t err
     const char *f, *sub;
     int rc;
     (void)state;
-    if ((rc = get_text(init, "field", true, &f, err, errlen)) ||
-        (rc = get_text(init, "substring", true, &sub, err, errlen)))
+    if ((rc = cdp_cfg_text(init, "field", true, &f, err, errlen)) ||
+        (rc = cdp_cfg_text(init, "substring", true, &sub, err, errlen)))
         return rc;
     return 0;
 }
@@ -708,7 +678,7 @@ static int contains_run(struct cdp_flow_call *c)
         return rc;
     bool yes = strstr(v->valuestring, cdp_json_str(c->init, "substring")) != NULL;
     cJSON_Delete(v);
-    return pass(c, yes ? "true" : "false");
+    return cdp_emit_payload(c, yes ? "true" : "false");
 }
 
 static int affix_setup(const cJSON *init, void **state, char *err, size_t errlen)
@@ -716,8 +686,8 @@ static int affix_setup(const cJSON *init, void **state, char *err, size_t errlen
     const char *f, *prefix;
     int rc;
     (void)state;
-    if ((rc = get_text(init, "field", true, &f, err, errlen)) ||
-        (rc = get_text(init, "prefix", true, &prefix, err, errlen)))
+    if ((rc = cdp_cfg_text(init, "field", true, &f, err, errlen)) ||
+        (rc = cdp_cfg_text(init, "prefix", true, &prefix, err, errlen)))
         return rc;
     return 0;
 }
@@ -729,7 +699,7 @@ static int affix_run(struct cdp_flow_call *c, bool at_end)
     const cJSON *spec = cJSON_GetObjectItemCaseSensitive(c->init, "field");
     if (cdp_path_is_ref(spec->valuestring) && !cdp_flow_get(c, spec->valuestring)) {
         cdp_flow_log(c, "warning", "field %s does not exist", spec->valuestring);
-        return pass(c, "false");
+        return cdp_emit_payload(c, "false");
     }
     cJSON *v;
     int rc = string_value(c, "field", &v);
@@ -739,7 +709,7 @@ static int affix_run(struct cdp_flow_call *c, bool at_end)
     size_t n = strlen(s), an = strlen(affix);
     bool yes = an <= n && memcmp(at_end ? s + n - an : s, affix, an) == 0;
     cJSON_Delete(v);
-    return pass(c, yes ? "true" : "false");
+    return cdp_emit_payload(c, yes ? "true" : "false");
 }
 
 static int starts_run(struct cdp_flow_call *c)
@@ -822,7 +792,7 @@ static int today_setup(const cJSON *init, void **state, char *err, size_t errlen
 {
     const char *tz;
     (void)state;
-    int rc = get_text(init, "timezone", false, &tz, err, errlen);
+    int rc = cdp_cfg_text(init, "timezone", false, &tz, err, errlen);
     if (rc)
         return rc;
     if (isspace((unsigned char)tz[0]) || isspace((unsigned char)tz[strlen(tz) - 1])) {
@@ -885,8 +855,8 @@ static int time_diff_setup(const cJSON *init, void **state, char *err, size_t er
     const char *ref, *now;
     int rc;
     (void)state;
-    if ((rc = get_text(init, "reference_date", false, &ref, err, errlen)) ||
-        (rc = get_text(init, "now", false, &now, err, errlen)))
+    if ((rc = cdp_cfg_text(init, "reference_date", false, &ref, err, errlen)) ||
+        (rc = cdp_cfg_text(init, "now", false, &now, err, errlen)))
         return rc;
     int64_t t;
     const cJSON *lit = cJSON_GetObjectItemCaseSensitive(init, "reference_date");
@@ -933,8 +903,8 @@ static int date_fmt_setup(const cJSON *init, void **state, char *err, size_t err
     const char *date, *fmt;
     int rc;
     (void)state;
-    if ((rc = get_text(init, "date", false, &date, err, errlen)) ||
-        (rc = get_text(init, "format", true, &fmt, err, errlen)))
+    if ((rc = cdp_cfg_text(init, "date", false, &date, err, errlen)) ||
+        (rc = cdp_cfg_text(init, "format", true, &fmt, err, errlen)))
         return rc;
     if (strlen(fmt) > 256) {
         snprintf(err, errlen, "format: longer than 256 characters");
@@ -1063,7 +1033,7 @@ static const struct cdp_plugin str_props_plugin = {
     .inputs = "payload",
     .outputs = "payload",
     .init = "{\"string\": \"\"}",
-    .schema = SCHEMA_HEAD "\"properties\": {\"string\": " REF_OR_TEXT(
+    .schema = CDP_SCHEMA_HEAD "\"properties\": {\"string\": " REF_OR_TEXT(
         "Path to string", "Reference to the string (event@properties.name) or the text "
                           "itself.") "}, \"required\": [\"string\"]}",
     .setup = str_props_setup,
@@ -1080,7 +1050,7 @@ static const struct cdp_plugin split_plugin = {
     .inputs = "payload",
     .outputs = "payload",
     .init = "{\"string\": null, \"delimiter\": \".\"}",
-    .schema = SCHEMA_HEAD "\"properties\": {\"string\": " REF_OR_TEXT(
+    .schema = CDP_SCHEMA_HEAD "\"properties\": {\"string\": " REF_OR_TEXT(
         "String to split",
         "Reference to the string or the string itself.") ", \"delimiter\": {\"title\": "
                                                          "\"Delimiter\", \"description\": "
@@ -1104,7 +1074,7 @@ static const struct cdp_plugin join_plugin = {
     .inputs = "payload",
     .outputs = "payload",
     .init = "{\"string\": null, \"delimiter\": \",\"}",
-    .schema = SCHEMA_HEAD "\"properties\": {\"string\": " REF_OR_TEXT(
+    .schema = CDP_SCHEMA_HEAD "\"properties\": {\"string\": " REF_OR_TEXT(
         "List of string",
         "Reference to a list of strings.") ", \"delimiter\": {\"title\": \"Delimiter\", "
                                            "\"description\": \"Put between the items.\", "
@@ -1125,7 +1095,7 @@ static const struct cdp_plugin re_match_plugin = {
     .outputs = "payload",
     .init = "{\"pattern\": \"<pattern>\", \"text\": \"<text or path to text>\", "
             "\"group_prefix\": \"Group\"}",
-    .schema = SCHEMA_HEAD
+    .schema = CDP_SCHEMA_HEAD
     "\"properties\": {\"pattern\": {\"title\": \"Regex pattern\", \"description\": \"Regular "
     "expression (PCRE2, close to Python's re) searched for in the text.\", \"type\": "
     "\"string\", \"minLength\": 1},"
@@ -1152,7 +1122,7 @@ static const struct cdp_plugin re_replace_plugin = {
     .inputs = "payload",
     .outputs = "replaced,not_found",
     .init = "{\"string\": null, \"replace_with\": null, \"find_regex\": null}",
-    .schema = SCHEMA_HEAD "\"properties\": {\"string\": " REF_OR_TEXT(
+    .schema = CDP_SCHEMA_HEAD "\"properties\": {\"string\": " REF_OR_TEXT(
         "String", "Reference to the text to change, or the text "
                   "itself.") ","
                              "\"replace_with\": {\"title\": "
@@ -1183,7 +1153,7 @@ static const struct cdp_plugin contains_plugin = {
     .inputs = "payload",
     .outputs = "true,false",
     .init = "{\"field\": null, \"substring\": null}",
-    .schema = SCHEMA_HEAD "\"properties\": {\"field\": " REF_OR_TEXT(
+    .schema = CDP_SCHEMA_HEAD "\"properties\": {\"field\": " REF_OR_TEXT(
         "Field",
         "String or reference to the string to check.") ","
                                                        "\"substring\": {\"title\": \"Substring\", "
@@ -1196,7 +1166,7 @@ static const struct cdp_plugin contains_plugin = {
 };
 
 #define AFFIX_SCHEMA(what)                                                                         \
-    SCHEMA_HEAD "\"properties\": {\"field\": " REF_OR_TEXT(                                        \
+    CDP_SCHEMA_HEAD "\"properties\": {\"field\": " REF_OR_TEXT(                                    \
         "Field",                                                                                   \
         "String or reference to the string to check.") ","                                         \
                                                        "\"prefix\": {\"title\": \"" what           \
@@ -1247,7 +1217,7 @@ static const struct cdp_plugin today_plugin = {
     .inputs = "payload",
     .outputs = "payload",
     .init = "{\"timezone\": \"session@context.time.tz\"}",
-    .schema = SCHEMA_HEAD
+    .schema = CDP_SCHEMA_HEAD
     "\"properties\": {\"timezone\": {\"title\": \"Path to timezone\", \"description\": "
     "\"Reference to the time zone, e.g. session@context.time.tz. Accepted; cdpd reports UTC.\", "
     "\"type\": \"string\", \"minLength\": 1, \"default\": \"session@context.time.tz\"}},"
@@ -1266,7 +1236,7 @@ static const struct cdp_plugin time_diff_plugin = {
     .inputs = "payload",
     .outputs = "time_difference",
     .init = "{\"reference_date\": null, \"now\": \"now\"}",
-    .schema = SCHEMA_HEAD "\"properties\": {\"reference_date\": " REF_OR_TEXT(
+    .schema = CDP_SCHEMA_HEAD "\"properties\": {\"reference_date\": " REF_OR_TEXT(
         "Reference date",
         "Reference to a date, an ISO 8601 date, or now.") ","
                                                           "\"now\": {\"title\": \"Second date\", "
@@ -1294,7 +1264,7 @@ static const struct cdp_plugin date_fmt_plugin = {
     .inputs = "payload",
     .outputs = "payload,error",
     .init = "{\"date\": \"now\", \"format\": \"%Y-%m-%d %H:%M:%S\"}",
-    .schema = SCHEMA_HEAD "\"properties\": {\"date\": " REF_OR_TEXT(
+    .schema = CDP_SCHEMA_HEAD "\"properties\": {\"date\": " REF_OR_TEXT(
         "Date", "now, a reference to a date (profile@metadata.time.insert) or an ISO 8601 "
                 "date.") ","
                          "\"format\": {\"title\": \"Format\", \"description\": \"strftime "

@@ -30,13 +30,15 @@ int cdp_flow_emit(struct cdp_flow_call *c, const char *port, cJSON *value)
         cJSON_Delete(value);
         return CDP_E_NOMEM;
     }
-    cJSON *r = cJSON_CreateObject();
-    if (!r || !cJSON_AddStringToObject(r, "port", port)) {
+    cJSON *r = cJSON_CreateObject(), *p = cJSON_CreateString(port);
+    if (!r || !p) {
         cJSON_Delete(r);
+        cJSON_Delete(p);
         cJSON_Delete(value);
         return CDP_E_NOMEM;
     }
-    cJSON_AddItemToObject(r, "value", value);
+    cJSON_AddItemToObjectCS(r, "port", p); /* constant keys: not copied */
+    cJSON_AddItemToObjectCS(r, "value", value);
     cJSON_AddItemToArray(c->out, r);
     return 0;
 }
@@ -132,25 +134,30 @@ cJSON *cdp_flow_value(const struct cdp_flow_call *c, const cJSON *spec)
     return cJSON_Duplicate(spec, true);
 }
 
-/* Refuses writes into a document the request does not have (a profile-less request). */
-static int check_root(struct cdp_flow_call *c, const char *ref, enum cdp_path_source *src)
+/* Parses ref for a write and refuses writes into flow@ or into a document the request does
+ * not have (a profile-less request). */
+static int write_target(struct cdp_flow_call *c, const char *ref, struct cdp_path **out)
 {
+    *out = NULL;
     struct cdp_path *p;
     int rc = cdp_path_parse(ref, strlen(ref), &p);
     if (rc)
         return rc;
-    *src = p->source;
-    cdp_path_free(p);
-    if (*src == CDP_PATH_FLOW)
-        return CDP_E_FORBIDDEN;
-    if ((*src == CDP_PATH_PROFILE && !c->ctx->profile) ||
-        (*src == CDP_PATH_SESSION && !c->ctx->session) ||
-        (*src == CDP_PATH_EVENT && !c->ctx->event))
-        return CDP_E_NOT_FOUND;
+    enum cdp_path_source src = p->source;
+    if (src == CDP_PATH_FLOW)
+        rc = CDP_E_FORBIDDEN;
+    else if ((src == CDP_PATH_PROFILE && !c->ctx->profile) ||
+             (src == CDP_PATH_SESSION && !c->ctx->session) ||
+             (src == CDP_PATH_EVENT && !c->ctx->event))
+        rc = CDP_E_NOT_FOUND;
     /* An event shares parts of the request's payload until it is first written. */
-    if (*src == CDP_PATH_EVENT && !cdp_json_unborrow(c->ctx->event))
-        return CDP_E_NOMEM;
-    return 0;
+    else if (src == CDP_PATH_EVENT && !cdp_json_unborrow(c->ctx->event))
+        rc = CDP_E_NOMEM;
+    if (rc)
+        cdp_path_free(p);
+    else
+        *out = p;
+    return rc;
 }
 
 void cdp_flow_touch(struct cdp_flow_call *c, enum cdp_path_source src)
@@ -160,28 +167,26 @@ void cdp_flow_touch(struct cdp_flow_call *c, enum cdp_path_source src)
 
 int cdp_flow_set(struct cdp_flow_call *c, const char *ref, cJSON *value)
 {
-    enum cdp_path_source src;
-    int rc = check_root(c, ref, &src);
+    struct cdp_path *p;
+    int rc = write_target(c, ref, &p);
     if (rc) {
         cJSON_Delete(value);
         return rc;
     }
-    rc = cdp_path_set(&c->refs, ref, value);
+    rc = cdp_path_put(&c->refs, p, value);
     c->payload = c->refs.payload;
     if (!rc)
-        cdp_flow_touch(c, src);
+        cdp_flow_touch(c, p->source);
+    cdp_path_free(p);
     return rc;
 }
 
 int cdp_flow_delete(struct cdp_flow_call *c, const char *ref)
 {
-    enum cdp_path_source src;
-    int rc = check_root(c, ref, &src);
+    struct cdp_path *p;
+    int rc = write_target(c, ref, &p);
     if (rc)
         return rc == CDP_E_NOT_FOUND ? 0 : rc;
-    struct cdp_path *p;
-    if ((rc = cdp_path_parse(ref, strlen(ref), &p)))
-        return rc;
     if (p->nseg == 0) {
         cdp_path_free(p);
         return CDP_E_INVALID; /* a whole document cannot be deleted */
@@ -198,11 +203,11 @@ int cdp_flow_delete(struct cdp_flow_call *c, const char *ref)
         if (*key && *end == '\0' && i >= 0 && i < cJSON_GetArraySize(parent))
             gone = cJSON_DetachItemFromArray(parent, (int)i);
     }
-    cdp_path_free(p);
     if (gone) {
         cJSON_Delete(gone);
-        cdp_flow_touch(c, src);
+        cdp_flow_touch(c, p->source);
     }
+    cdp_path_free(p);
     return 0;
 }
 

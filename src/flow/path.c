@@ -280,11 +280,24 @@ static int put(cJSON *cur, const char *key, cJSON *item)
 int cdp_path_set(struct cdp_refs *r, const char *ref, cJSON *value)
 {
     struct cdp_path *p = NULL;
+    if (!r || !ref || !value) {
+        cJSON_Delete(value);
+        return CDP_E_INVALID;
+    }
+    int rc = cdp_path_parse(ref, strlen(ref), &p);
+    if (rc < 0) {
+        cJSON_Delete(value);
+        return rc;
+    }
+    rc = cdp_path_put(r, p, value);
+    cdp_path_free(p);
+    return rc;
+}
+
+int cdp_path_put(struct cdp_refs *r, const struct cdp_path *p, cJSON *value)
+{
     int rc = CDP_E_INVALID;
-    if (!r || !ref || !value)
-        goto out;
-    rc = cdp_path_parse(ref, strlen(ref), &p);
-    if (rc < 0)
+    if (!r || !p || !value)
         goto out;
     rc = CDP_E_FORBIDDEN;
     if (p->source == CDP_PATH_FLOW)
@@ -326,6 +339,5 @@ int cdp_path_set(struct cdp_refs *r, const char *ref, cJSON *value)
     value = NULL;
 out:
     cJSON_Delete(value);
-    cdp_path_free(p);
     return rc;
 }

@@ -52,5 +52,7 @@ const cJSON *cdp_path_get(const struct cdp_refs *r, const char *ref);
  * replaces the document's members. CDP_E_FORBIDDEN for flow@ (read-only, as in Tracardi),
  * CDP_E_INVALID for a bad reference or a step through a non-container. */
 int cdp_path_set(struct cdp_refs *r, const char *ref, cJSON *value);
+/* cdp_path_set with the reference already parsed. */
+int cdp_path_put(struct cdp_refs *r, const struct cdp_path *p, cJSON *value);
 
 #endif

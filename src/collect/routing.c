@@ -141,7 +141,8 @@ static int load(struct cdp_routing *rt, struct cdp_store *s)
     }
     /* Flows run in the order of their rules' names (then ids): predictable, and in the
      * user's hands ("10 enrich", "20 score"). */
-    qsort(rt->rules, rt->nrules, sizeof(*rt->rules), rule_cmp);
+    if (rt->nrules > 1)
+        qsort(rt->rules, rt->nrules, sizeof(*rt->rules), rule_cmp);
     rt->loaded = true;
     return 0;
 }

@@ -437,6 +437,7 @@ struct cdp_flow_run *cdp_flow_run_new(struct cdp_flow_plan *p, struct cdp_flow_c
 
 static void call_clear(struct cdp_flow_call *c)
 {
+    cJSON_Delete((cJSON *)(uintptr_t)c->io);
     cJSON_Delete(c->payload);
     cJSON_Delete(c->out);
     free(c->error);

@@ -527,3 +527,45 @@ def test_flow_time_limit(server_factory):
     assert r.status == 226, r
     assert "time limit" in r.body["errors"][0], r.body
     assert "woke" not in server.profile(r.body["profile"]["id"]).body.get("traits", {})
+
+
+def test_shutdown_cuts_waits_short_and_answers_parked_requests(server, remote):
+    """SIGTERM while a flow waits on a slow server: the wait ends with an error outcome, the
+    flow goes on from the node's error port, the request is answered and stored, and the process
+    exits cleanly (the harness checks the exit status)."""
+    src = server.create_source()
+    nodes = [start_node(),
+             node("call", "RemoteCallAction",
+                  {"endpoint": "http://127.0.0.1:%d/slow" % remote.port, "method": "POST",
+                   "timeout": 30, "body": {"type": "application/json", "content": {}}}),
+             node("copy", "CopyTraitAction",
+                  {"traits": {"set": {"profile@traits.call_failed": "`true`"}}})]
+    deploy(server, flow("slow", nodes, [edge("start", "call"), edge("call", "copy", "error")]))
+    add_rule(server, "slow", "slow", src)
+    sid, result = new_id("s"), {}
+    t = threading.Thread(target=lambda: result.update(r=server.track(payload(
+        src, sid, events=[{"type": "slow", "properties": {}}]))))
+    t.start()
+    while not remote.hits:
+        time.sleep(0.01)
+    assert server.stop() == 0
+    t.join()
+    r = result["r"]
+    assert r.status == 200, r
+    server.start()
+    p = server.profile(r.body["profile"]["id"]).body
+    assert p["traits"]["call_failed"] is True
+    assert [e["type"] for e in server.events_of(p["id"]) if e["type"] == "slow"] == ["slow"]
+
+
+def test_acknowledged_flow_changes_survive_kill9(server):
+    src = server.create_source()
+    deploy(server, loyalty_flow("loyalty"))
+    add_rule(server, "purchase", "loyalty", src)
+    pids = [server.track(payload(src, new_id("s"), events=[purchase(150 + i)])).body["profile"]["id"]
+            for i in range(20)]
+    server.kill()
+    server.start()
+    for i, pid in enumerate(pids):
+        p = server.profile(pid).body
+        assert p["traits"]["last_big_order"] == 150 + i and "big-spender" in p["segments"], p

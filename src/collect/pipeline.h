@@ -72,11 +72,13 @@ struct cdp_route_hit {
 struct cdp_routing *cdp_routing_new(void);
 void cdp_routing_free(struct cdp_routing *rt);
 void cdp_routing_sync(struct cdp_routing *rt, struct cdp_store *s);
-/* Fills hits with the flows an event of type from source runs; returns how many (at most max)
- * or a CDP_E_* code. Rules whose flow is not deployed add a message to warnings (may be
- * NULL). */
+/* Fills hits with the flows an event of type from source runs for profile (NULL when
+ * profile-less; rules that require consents need a profile that granted them); returns how many
+ * (at most max) or a CDP_E_* code. Rules whose flow is not deployed add a message to warnings
+ * (may be NULL). */
 int cdp_routing_match(struct cdp_routing *rt, struct cdp_store *s, const char *type,
-                      const char *source, struct cdp_route_hit *hits, int max, cJSON *warnings);
+                      const char *source, const cJSON *profile, struct cdp_route_hit *hits, int max,
+                      cJSON *warnings);
 
 /* A multiset of ids (profiles and sessions of waiting jobs). */
 struct cdp_busy *cdp_busy_new(void);

@@ -17,6 +17,7 @@
 
 struct rule {
     char *id, *name, *event_type, *source, *flow_id; /* source "" = any */
+    cJSON *consents; /* NULL, or ids the profile must have granted (properties.consents) */
 };
 
 struct plan_entry {
@@ -50,6 +51,7 @@ static void clear(struct cdp_routing *rt)
         free(rt->rules[i].event_type);
         free(rt->rules[i].source);
         free(rt->rules[i].flow_id);
+        cJSON_Delete(rt->rules[i].consents);
     }
     for (size_t i = 0; i < rt->nplans; i++) {
         free(rt->plans[i].flow_id);
@@ -90,6 +92,38 @@ static const char *ref_id(const cJSON *doc, const char *key)
     return cdp_json_str(v, "id");
 }
 
+/* The consent ids a rule requires (Tracardi's properties.consents: [{id, name}] or ids). */
+static int consents_of(const cJSON *rule, cJSON **out)
+{
+    *out = NULL;
+    const cJSON *c, *list = cdp_json_get(rule, "properties.consents");
+    if (!cJSON_IsArray(list))
+        return 0;
+    cJSON_ArrayForEach(c, list)
+    {
+        const char *id = cJSON_IsString(c) ? c->valuestring : cdp_json_str(c, "id");
+        if (!id || !*id)
+            continue;
+        if ((!*out && !(*out = cJSON_CreateArray())) ||
+            !cJSON_AddItemToArray(*out, cJSON_CreateString(id)))
+            return CDP_E_NOMEM;
+    }
+    return 0;
+}
+
+/* Whether profile has every consent in ids (revoke times are not checked here). Unlike Tracardi, a
+ * profile without any consents does not pass a rule that requires some. */
+static bool consents_granted(const cJSON *ids, const cJSON *profile)
+{
+    const cJSON *have = cJSON_GetObjectItemCaseSensitive(profile, "consents"), *id;
+    cJSON_ArrayForEach(id, ids)
+    {
+        if (!cJSON_GetObjectItemCaseSensitive(have, id->valuestring))
+            return false;
+    }
+    return true;
+}
+
 static int rule_cmp(const void *a, const void *b)
 {
     const struct rule *x = a, *y = b;
@@ -128,8 +162,9 @@ static int load(struct cdp_routing *rt, struct cdp_store *s)
                 .source = strdup(src ? src : ""),
                 .flow_id = strdup(flow),
             };
-            const struct rule *nr = &rt->rules[rt->nrules - 1];
-            if (!nr->id || !nr->name || !nr->event_type || !nr->source || !nr->flow_id) {
+            struct rule *nr = &rt->rules[rt->nrules - 1];
+            if (!nr->id || !nr->name || !nr->event_type || !nr->source || !nr->flow_id ||
+                consents_of(r, &nr->consents)) {
                 cJSON_Delete(list);
                 return CDP_E_NOMEM;
             }
@@ -179,7 +214,8 @@ static struct plan_entry *plan_for(struct cdp_routing *rt, struct cdp_store *s, 
 }
 
 int cdp_routing_match(struct cdp_routing *rt, struct cdp_store *s, const char *type,
-                      const char *source, struct cdp_route_hit *hits, int max, cJSON *warnings)
+                      const char *source, const cJSON *profile, struct cdp_route_hit *hits, int max,
+                      cJSON *warnings)
 {
     if (!rt->loaded) {
         int rc = load(rt, s);
@@ -192,6 +228,8 @@ int cdp_routing_match(struct cdp_routing *rt, struct cdp_store *s, const char *t
     for (size_t i = 0; i < rt->nrules && n < max; i++) {
         const struct rule *r = &rt->rules[i];
         if (strcmp(r->event_type, type) != 0 || (*r->source && strcmp(r->source, source) != 0))
+            continue;
+        if (r->consents && !consents_granted(r->consents, profile))
             continue;
         struct plan_entry *e = plan_for(rt, s, r->flow_id);
         if (!e)

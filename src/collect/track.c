@@ -381,6 +381,9 @@ void cdp_track_free(struct track *t)
     free(t);
 }
 
+/* Most flows one event runs; more matching rules are reported as a warning. */
+#define MAX_FLOWS 32
+
 /* The flows of every valid event, in event order and, per event, in rule order. (Events borrow
  * parts of the payload; a flow that writes an event gets copies first, flow/call.c.) */
 static int route(struct track *t, const char *source_id)
@@ -390,14 +393,18 @@ static int route(struct track *t, const char *source_id)
         cJSON *e = t->events[i].doc;
         if (!cdp_json_flag(cdp_json_get(e, "metadata"), "valid", true))
             continue; /* invalid events are not routed */
-        struct cdp_route_hit hits[32];
+        struct cdp_route_hit hits[MAX_FLOWS];
         const char *src = cdp_json_str(e, "source.id");
         int n = cdp_routing_match(env->routing, env->store, cdp_json_str(e, "type"),
-                                  src ? src : source_id, hits, 32, t->warnings);
+                                  src ? src : source_id, t->profile, hits, MAX_FLOWS, t->warnings);
         if (n < 0)
             return n;
         if (n == 0)
             continue;
+        if (n == MAX_FLOWS)
+            cJSON_AddItemToArray(t->warnings,
+                                 cJSON_CreateString("an event runs at most 32 flows; the rules "
+                                                    "after the 32nd (by name) were skipped"));
         struct work *more = realloc(t->work, (size_t)(t->nwork + n) * sizeof(*more));
         if (!more)
             return CDP_E_NOMEM;

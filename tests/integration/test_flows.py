@@ -569,3 +569,23 @@ def test_acknowledged_flow_changes_survive_kill9(server):
     for i, pid in enumerate(pids):
         p = server.profile(pid).body
         assert p["traits"]["last_big_order"] == 150 + i and "big-spender" in p["segments"], p
+
+
+def test_rule_with_required_consents_runs_only_for_profiles_that_granted_them(server):
+    src = server.create_source()
+    grant = flow("grant", [start_node(), node("add", "ConsentAdder",
+                                               {"consents": "event@properties.consents"})],
+                 [edge("start", "add")])
+    deploy(server, grant)
+    add_rule(server, "consent-update", "grant", src)
+    deploy(server, loyalty_flow("loyalty"))
+    add_rule(server, "purchase", "loyalty", src,
+             properties={"consents": [{"id": "marketing", "name": "Marketing"}]})
+    sid = new_id("s")
+    r = server.track(payload(src, sid, events=[purchase(500)]))
+    assert r.status == 200 and r.body["response"] == {}, r
+    r = server.track(payload(src, sid, events=[{"type": "consent-update",
+                                                "properties": {"consents": {"marketing": True}}}]))
+    assert r.status == 200, r
+    r = server.track(payload(src, sid, events=[purchase(500)]))
+    assert r.body["response"]["loyalty"]["total"] == 500, r

@@ -675,8 +675,7 @@ static int call_run(struct cdp_flow_run *r, const struct pnode *n)
 
 void cdp_flow_run_resume(struct cdp_flow_run *r, cJSON *outcome)
 {
-    /* The outcome lives in the trace-free path only as long as the call needs it. */
-    cJSON_Delete((cJSON *)(uintptr_t)r->call.io);
+    cJSON_Delete((cJSON *)(uintptr_t)r->call.io); /* one not consumed yet */
     r->call.io = outcome;
 }
 

@@ -1,8 +1,16 @@
-/* Flow waits on the I/O thread (flow/io.h). One thread owns a curl multi handle; submitted waits
- * go through a mutex-protected queue and curl_multi_wakeup. HTTP waits are easy handles in the
- * multi; sleeps are timers of the same loop, kept sorted by their due time. Every wait ends with
- * exactly one callback on the I/O thread: its outcome, or {"error": "shutting down"} on stop.
- * The blocking variant (cdp_flow_io_run_sync) shares the request setup and the outcome. */
+/* Flow waits on the I/O thread (flow/io.h). Submitted waits go through a mutex-protected queue.
+ * libcurl is loaded lazily with dlopen the first time an HTTP wait is performed (most
+ * installations never make a remote call, and linking it costs ~5 MB of idle RSS): until then the
+ * thread handles sleeps with a condition-variable timed wait; afterwards it owns a curl multi
+ * handle, HTTP waits are easy handles in the multi, sleeps are timers of the same loop and
+ * submits wake it with curl_multi_wakeup. Sleeps are kept sorted by their due time. Every wait
+ * ends with exactly one callback on the I/O thread: its outcome, or {"error": "shutting down"}
+ * on stop; when libcurl cannot be loaded, HTTP waits end with
+ * {"error": "libcurl is not available: <dlerror text>"}. The blocking variant
+ * (cdp_flow_io_run_sync) shares the request setup and the outcome.
+ *
+ * The environment variable CDPD_LIBCURL names the library file to dlopen (default
+ * "libcurl.so.4"); the tests use it to simulate a missing libcurl. */
 #include "flow/io.h"
 
 #include "core/buf.h"
@@ -11,6 +19,7 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -49,7 +58,8 @@ struct job {
 struct cdp_flow_io {
     pthread_t thread;
     pthread_mutex_t mu;
-    CURLM *multi;
+    pthread_cond_t cv; /* wakes the thread while it runs without libcurl (CLOCK_MONOTONIC) */
+    CURLM *multi;      /* set (under mu) by the thread on the first HTTP wait */
     cdp_flow_io_done done;
     void *ud;
     struct job *queue, *queue_tail; /* submitted, not yet taken by the thread (mu) */
@@ -60,12 +70,95 @@ struct cdp_flow_io {
     struct job *timers; /* sleeps, sorted by due_ms */
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static bool curl_ok;
+/* --- libcurl, loaded on first use --- */
 
-static void curl_init_once(void)
+/* The libcurl functions used here, resolved with dlsym (prototypes from <curl/curl.h>). */
+static struct {
+    __typeof__(curl_global_init) *global_init;
+    __typeof__(curl_easy_init) *easy_init;
+    __typeof__(curl_easy_cleanup) *easy_cleanup;
+    __typeof__(curl_easy_setopt) *easy_setopt;
+    __typeof__(curl_easy_getinfo) *easy_getinfo;
+    __typeof__(curl_easy_perform) *easy_perform;
+    __typeof__(curl_easy_strerror) *easy_strerror;
+    __typeof__(curl_slist_append) *slist_append;
+    __typeof__(curl_slist_free_all) *slist_free_all;
+    __typeof__(curl_multi_init) *multi_init;
+    __typeof__(curl_multi_cleanup) *multi_cleanup;
+    __typeof__(curl_multi_add_handle) *multi_add_handle;
+    __typeof__(curl_multi_remove_handle) *multi_remove_handle;
+    __typeof__(curl_multi_perform) *multi_perform;
+    __typeof__(curl_multi_info_read) *multi_info_read;
+    __typeof__(curl_multi_timeout) *multi_timeout;
+    __typeof__(curl_multi_poll) *multi_poll;
+    __typeof__(curl_multi_wakeup) *multi_wakeup;
+} cu;
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static const char *curl_fail = "libcurl is not available"; /* NULL once loaded and initialised */
+static char curl_fail_buf[512];
+
+static void curl_not_available(const char *why)
 {
-    curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+    snprintf(curl_fail_buf, sizeof(curl_fail_buf), "libcurl is not available: %s",
+             why ? why : "unknown error");
+    curl_fail = curl_fail_buf;
+}
+
+static void curl_load_once(void)
+{
+    const char *file = getenv("CDPD_LIBCURL");
+    if (!file || !*file)
+        file = "libcurl.so.4";
+    void *h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        curl_not_available(dlerror());
+        return;
+    }
+    bool ok = true;
+#define SYM(field, name)                                                                           \
+    do {                                                                                           \
+        if (ok && !(cu.field = (__typeof__(cu.field))dlsym(h, name))) {                            \
+            curl_not_available(dlerror());                                                         \
+            ok = false;                                                                            \
+        }                                                                                          \
+    } while (0)
+    SYM(global_init, "curl_global_init");
+    SYM(easy_init, "curl_easy_init");
+    SYM(easy_cleanup, "curl_easy_cleanup");
+    SYM(easy_setopt, "curl_easy_setopt");
+    SYM(easy_getinfo, "curl_easy_getinfo");
+    SYM(easy_perform, "curl_easy_perform");
+    SYM(easy_strerror, "curl_easy_strerror");
+    SYM(slist_append, "curl_slist_append");
+    SYM(slist_free_all, "curl_slist_free_all");
+    SYM(multi_init, "curl_multi_init");
+    SYM(multi_cleanup, "curl_multi_cleanup");
+    SYM(multi_add_handle, "curl_multi_add_handle");
+    SYM(multi_remove_handle, "curl_multi_remove_handle");
+    SYM(multi_perform, "curl_multi_perform");
+    SYM(multi_info_read, "curl_multi_info_read");
+    SYM(multi_timeout, "curl_multi_timeout");
+    SYM(multi_poll, "curl_multi_poll");
+    SYM(multi_wakeup, "curl_multi_wakeup");
+#undef SYM
+    if (!ok) {
+        memset(&cu, 0, sizeof(cu));
+        dlclose(h);
+        return;
+    }
+    if (cu.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        curl_fail = "cannot initialise libcurl"; /* the library stays loaded, unused */
+        return;
+    }
+    curl_fail = NULL;
+}
+
+/* Loads libcurl on the first call (any thread); NULL when usable, else the error message. */
+static const char *curl_load(void)
+{
+    pthread_once(&curl_once, curl_load_once);
+    return curl_fail;
 }
 
 static int64_t now_ms(void)
@@ -136,8 +229,9 @@ static void job_free(struct job *j)
     if (!j)
         return;
     if (j->easy)
-        curl_easy_cleanup(j->easy);
-    curl_slist_free_all(j->hdrs);
+        cu.easy_cleanup(j->easy);
+    if (j->hdrs)
+        cu.slist_free_all(j->hdrs);
     cdp_buf_fini(&j->body);
     cJSON_Delete(j->rhead);
     cdp_flow_wait_clear(&j->w);
@@ -275,7 +369,7 @@ static const char *build_headers(struct job *j)
         else
             snprintf(line, n, "%s;", name); /* curl's way to send an empty header */
         free(printed);
-        struct curl_slist *l = curl_slist_append(j->hdrs, line);
+        struct curl_slist *l = cu.slist_append(j->hdrs, line);
         free(line);
         if (!l)
             return "out of memory";
@@ -287,8 +381,9 @@ static const char *build_headers(struct job *j)
 /* Creates and configures the easy handle; NULL message on success. */
 static const char *setup_easy(struct job *j)
 {
-    if (!curl_ok)
-        return "cannot initialise libcurl";
+    const char *fail = curl_load();
+    if (fail)
+        return fail;
     if (!j->w.url || !*j->w.url)
         return "no URL";
     const char *method = j->w.method ? j->w.method : "GET";
@@ -297,7 +392,7 @@ static const char *setup_easy(struct job *j)
     const char *msg = build_headers(j);
     if (msg)
         return msg;
-    CURL *e = j->easy = curl_easy_init();
+    CURL *e = j->easy = cu.easy_init();
     if (!e)
         return "out of memory";
     long tmo = j->w.timeout_ms > 0 ? j->w.timeout_ms : IO_DEFAULT_TMO_MS;
@@ -308,7 +403,7 @@ static const char *setup_easy(struct job *j)
 #define SET(opt, val)                                                                              \
     do {                                                                                           \
         if (rc == CURLE_OK)                                                                        \
-            rc = curl_easy_setopt(e, opt, val);                                                    \
+            rc = cu.easy_setopt(e, opt, val);                                                \
     } while (0)
     SET(CURLOPT_PRIVATE, (void *)j);
     SET(CURLOPT_URL, j->w.url);
@@ -346,7 +441,7 @@ static const char *setup_easy(struct job *j)
     }
 #undef SET
     if (rc != CURLE_OK)
-        return curl_easy_strerror(rc);
+        return cu.easy_strerror(rc);
     return NULL;
 }
 
@@ -385,9 +480,9 @@ static cJSON *http_outcome(struct job *j, CURLcode rc)
     if (j->too_large || rc == CURLE_FILESIZE_EXCEEDED)
         return error_outcome("response too large");
     if (rc != CURLE_OK)
-        return error_outcome(j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc));
+        return error_outcome(j->errbuf[0] ? j->errbuf : cu.easy_strerror(rc));
     long status = 0;
-    curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
+    cu.easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return NULL;
@@ -415,7 +510,6 @@ static cJSON *http_outcome(struct job *j, CURLcode rc)
 
 cJSON *cdp_flow_io_run_sync(const struct cdp_flow_wait *w)
 {
-    pthread_once(&curl_once, curl_init_once);
     if (!w || w->kind == CDP_WAIT_NONE)
         return error_outcome("no wait");
     if (w->kind == CDP_WAIT_SLEEP) {
@@ -435,7 +529,7 @@ cJSON *cdp_flow_io_run_sync(const struct cdp_flow_wait *w)
     } else {
         CURLcode rc;
         for (;;) {
-            rc = curl_easy_perform(j->easy);
+            rc = cu.easy_perform(j->easy);
             if (!retryable(rc) || j->tries_left <= 0)
                 break;
             j->tries_left--;
@@ -494,6 +588,23 @@ static void timer_insert(struct cdp_flow_io *io, struct job *j)
         cur->prev = j;
 }
 
+/* Loads libcurl and switches the thread to the curl multi loop; NULL message on success. */
+static const char *ensure_multi(struct cdp_flow_io *io)
+{
+    if (io->multi)
+        return NULL;
+    const char *msg = curl_load();
+    if (msg)
+        return msg;
+    CURLM *m = cu.multi_init();
+    if (!m)
+        return "out of memory";
+    pthread_mutex_lock(&io->mu);
+    io->multi = m; /* from now on submit and stop wake the thread with curl_multi_wakeup */
+    pthread_mutex_unlock(&io->mu);
+    return NULL;
+}
+
 static void begin(struct cdp_flow_io *io, struct job *j)
 {
     j->next = j->prev = NULL;
@@ -510,8 +621,10 @@ static void begin(struct cdp_flow_io *io, struct job *j)
         finish(io, j, error_outcome("no wait"));
         return;
     }
-    const char *msg = setup_easy(j);
-    if (!msg && curl_multi_add_handle(io->multi, j->easy) != CURLM_OK)
+    const char *msg = ensure_multi(io);
+    if (!msg)
+        msg = setup_easy(j);
+    if (!msg && cu.multi_add_handle(io->multi, j->easy) != CURLM_OK)
         msg = "cannot start the request";
     if (msg) {
         finish(io, j, error_outcome(msg));
@@ -524,19 +637,19 @@ static void reap_transfers(struct cdp_flow_io *io)
 {
     CURLMsg *m;
     int left;
-    while ((m = curl_multi_info_read(io->multi, &left))) {
+    while ((m = cu.multi_info_read(io->multi, &left))) {
         if (m->msg != CURLMSG_DONE)
             continue;
         CURL *e = m->easy_handle;
         CURLcode rc = m->data.result;
         void *p = NULL;
-        curl_easy_getinfo(e, CURLINFO_PRIVATE, &p);
+        cu.easy_getinfo(e, CURLINFO_PRIVATE, &p);
         struct job *j = p;
-        curl_multi_remove_handle(io->multi, e);
+        cu.multi_remove_handle(io->multi, e);
         if (retryable(rc) && j->tries_left > 0) {
             j->tries_left--;
             reset_attempt(j);
-            if (curl_multi_add_handle(io->multi, e) == CURLM_OK)
+            if (cu.multi_add_handle(io->multi, e) == CURLM_OK)
                 continue;
         }
         list_unlink(&io->active, j);
@@ -575,15 +688,31 @@ static void *io_main(void *arg)
         }
         if (stop)
             break;
+        if (!io->multi) {
+            /* without libcurl (no HTTP wait yet): sleeps only */
+            expire_timers(io);
+            pthread_mutex_lock(&io->mu);
+            if (!io->queue && !io->stopping) {
+                if (io->timers) {
+                    int64_t due = io->timers->due_ms;
+                    struct timespec until = {(time_t)(due / 1000), (long)(due % 1000) * 1000000};
+                    pthread_cond_timedwait(&io->cv, &io->mu, &until);
+                } else {
+                    pthread_cond_wait(&io->cv, &io->mu);
+                }
+            }
+            pthread_mutex_unlock(&io->mu);
+            continue;
+        }
         int running = 0;
-        curl_multi_perform(io->multi, &running);
+        cu.multi_perform(io->multi, &running);
         reap_transfers(io);
         expire_timers(io);
 
         long wait = IO_MAX_POLL_MS;
         if (io->active) {
             long t = -1;
-            curl_multi_timeout(io->multi, &t);
+            cu.multi_timeout(io->multi, &t);
             if (t >= 0 && t < wait)
                 wait = t;
         }
@@ -594,12 +723,12 @@ static void *io_main(void *arg)
             if (d < wait)
                 wait = (long)d;
         }
-        curl_multi_poll(io->multi, NULL, 0, (int)wait, NULL);
+        cu.multi_poll(io->multi, NULL, 0, (int)wait, NULL);
     }
     while (io->active) {
         struct job *j = io->active;
         list_unlink(&io->active, j);
-        curl_multi_remove_handle(io->multi, j->easy);
+        cu.multi_remove_handle(io->multi, j->easy);
         finish(io, j, error_outcome("shutting down"));
     }
     while (io->timers) {
@@ -615,27 +744,42 @@ int cdp_flow_io_start(struct cdp_flow_io **out, cdp_flow_io_done done, void *ud)
     *out = NULL;
     if (!done)
         return CDP_E_INVALID;
-    pthread_once(&curl_once, curl_init_once);
-    if (!curl_ok)
-        return CDP_E_INTERNAL;
     struct cdp_flow_io *io = calloc(1, sizeof(*io));
     if (!io)
         return CDP_E_NOMEM;
     io->done = done;
     io->ud = ud;
-    if (!(io->multi = curl_multi_init())) {
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca) != 0) {
         free(io);
         return CDP_E_NOMEM;
+    }
+    int rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* due_ms is monotonic */
+    if (rc == 0)
+        rc = pthread_cond_init(&io->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (rc != 0) {
+        free(io);
+        return CDP_E_INTERNAL;
     }
     pthread_mutex_init(&io->mu, NULL);
     if (pthread_create(&io->thread, NULL, io_main, io) != 0) {
         pthread_mutex_destroy(&io->mu);
-        curl_multi_cleanup(io->multi);
+        pthread_cond_destroy(&io->cv);
         free(io);
         return CDP_E_INTERNAL;
     }
     *out = io;
     return 0;
+}
+
+/* Wakes the thread, whichever loop it runs (call with mu held). */
+static void wake(struct cdp_flow_io *io)
+{
+    if (io->multi)
+        cu.multi_wakeup(io->multi);
+    else
+        pthread_cond_signal(&io->cv);
 }
 
 void cdp_flow_io_submit(struct cdp_flow_io *io, const struct cdp_flow_wait *w, void *token)
@@ -660,7 +804,7 @@ void cdp_flow_io_submit(struct cdp_flow_io *io, const struct cdp_flow_wait *w, v
         io->queue_tail = j;
         /* under the lock: a stop racing with this submit cannot free the multi handle before
          * the wakeup is done (the thread must take the lock once more to exit) */
-        curl_multi_wakeup(io->multi);
+        wake(io);
     }
     pthread_mutex_unlock(&io->mu);
     if (closed) {
@@ -676,10 +820,12 @@ void cdp_flow_io_stop(struct cdp_flow_io *io)
         return;
     pthread_mutex_lock(&io->mu);
     io->stopping = true;
+    wake(io);
     pthread_mutex_unlock(&io->mu);
-    curl_multi_wakeup(io->multi);
     pthread_join(io->thread, NULL);
-    curl_multi_cleanup(io->multi);
+    if (io->multi)
+        cu.multi_cleanup(io->multi);
     pthread_mutex_destroy(&io->mu);
+    pthread_cond_destroy(&io->cv);
     free(io);
 }

@@ -403,7 +403,7 @@ static const char *setup_easy(struct job *j)
 #define SET(opt, val)                                                                              \
     do {                                                                                           \
         if (rc == CURLE_OK)                                                                        \
-            rc = cu.easy_setopt(e, opt, val);                                                \
+            rc = cu.easy_setopt(e, opt, val);                                                      \
     } while (0)
     SET(CURLOPT_PRIVATE, (void *)j);
     SET(CURLOPT_URL, j->w.url);

@@ -16,14 +16,17 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dlfcn.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -572,6 +575,134 @@ static void test_async_stop_pending(void **state)
     coll_fini(&c);
 }
 
+/* --- libcurl loaded lazily --- */
+
+/* Whether libcurl is in the process (io.c dlopens it on the first HTTP wait). */
+static bool curl_loaded(void)
+{
+    void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_NOLOAD);
+    if (h)
+        dlclose(h);
+    return h != NULL;
+}
+
+/* Runs first: the thread starts without libcurl, sleeps work, HTTP loads it. */
+static void test_lazy_sleeps_then_http(void **state)
+{
+    (void)state;
+    assert_false(curl_loaded());
+    struct cdp_flow_wait s = {.kind = CDP_WAIT_SLEEP, .seconds = 0.01};
+    cJSON *o = cdp_flow_io_run_sync(&s);
+    assert_true(cJSON_IsObject(o) && !o->child);
+    cJSON_Delete(o);
+    struct coll c;
+    coll_init(&c);
+    struct cdp_flow_io *io;
+    assert_int_equal(cdp_flow_io_start(&io, on_done, &c), 0);
+    submit_sleep(io, 0.3, 1);
+    submit_sleep(io, 0.1, 2);
+    submit_sleep(io, 0, 3);
+    coll_wait(&c, 3, 10);
+    assert_true(pos_of(&c, 3) < pos_of(&c, 2));
+    assert_true(pos_of(&c, 2) < pos_of(&c, 1));
+    for (int i = 0; i < 3; i++)
+        assert_true(cJSON_IsObject(c.out[i]) && !c.out[i]->child);
+    assert_false(curl_loaded());
+    /* the first HTTP wait loads libcurl while a sleep is pending; both loops keep the order */
+    submit_sleep(io, 0.5, 4);
+    submit(io, http("POST", "/echo", "lazy", 10000, 0), 5);
+    submit_sleep(io, 0.1, 6);
+    coll_wait(&c, 6, 10);
+    assert_true(curl_loaded());
+    assert_true(pos_of(&c, 6) < pos_of(&c, 4));
+    const cJSON *r = c.out[pos_of(&c, 5)];
+    assert_int_equal(status_of(r), 200);
+    assert_string_equal(cdp_json_str(r, "content.body"), "lazy");
+    submit_sleep(io, 0.05, 7);
+    submit(io, http("GET", "/text", NULL, 10000, 0), 8);
+    coll_wait(&c, 8, 10);
+    assert_int_equal(status_of(c.out[pos_of(&c, 8)]), 200);
+    submit_sleep(io, 30, 9);
+    cdp_flow_io_stop(io);
+    assert_int_equal(c.n, 9);
+    assert_string_equal(cdp_json_str(c.out[pos_of(&c, 9)], "error"), "shutting down");
+    coll_fini(&c);
+}
+
+#define NO_CURL_FILE "libcdpd-no-such-curl.so.4"
+#define NO_CURL_MSG  "libcurl is not available: "
+
+static void assert_no_curl_error(const cJSON *o)
+{
+    const char *e = cdp_json_str(o, "error");
+    if (!e || strncmp(e, NO_CURL_MSG, strlen(NO_CURL_MSG)) != 0 || !strstr(e, NO_CURL_FILE))
+        fail_msg("unexpected outcome %s", e ? e : "(no error)");
+}
+
+/* In a child process with CDPD_LIBCURL naming a missing file: HTTP waits fail, sleeps work. */
+static void test_no_curl_waits(void **state)
+{
+    (void)state;
+    struct cdp_flow_wait s = {.kind = CDP_WAIT_SLEEP, .seconds = 0.01};
+    cJSON *o = cdp_flow_io_run_sync(&s);
+    assert_true(cJSON_IsObject(o) && !o->child);
+    cJSON_Delete(o);
+    o = sync_call("GET", "/echo", NULL);
+    assert_no_curl_error(o);
+    cJSON_Delete(o);
+
+    struct coll c;
+    coll_init(&c);
+    struct cdp_flow_io *io;
+    assert_int_equal(cdp_flow_io_start(&io, on_done, &c), 0);
+    submit_sleep(io, 0.3, 1);
+    submit(io, http("GET", "/echo", NULL, 10000, 0), 2);
+    submit_sleep(io, 0.05, 3);
+    struct cdp_flow_wait bad = {.kind = CDP_WAIT_HTTP, .url = "ftp://127.0.0.1/"};
+    cdp_flow_io_submit(io, &bad, (void *)4);
+    cdp_flow_io_submit(io, NULL, (void *)5);
+    coll_wait(&c, 5, 10);
+    assert_no_curl_error(c.out[pos_of(&c, 2)]);
+    assert_no_curl_error(c.out[pos_of(&c, 4)]);
+    assert_string_equal(cdp_json_str(c.out[pos_of(&c, 5)], "error"), "no wait");
+    assert_true(pos_of(&c, 3) < pos_of(&c, 1));
+    assert_true(cJSON_IsObject(c.out[pos_of(&c, 1)]) && !c.out[pos_of(&c, 1)]->child);
+    submit_sleep(io, 30, 6);
+    cdp_flow_io_stop(io);
+    assert_int_equal(c.n, 6);
+    assert_string_equal(cdp_json_str(c.out[pos_of(&c, 6)], "error"), "shutting down");
+    coll_fini(&c);
+    assert_false(curl_loaded());
+}
+
+extern char **environ;
+
+/* Runs test_no_curl_waits in a child (this program with --no-curl and CDPD_LIBCURL set). */
+static void test_no_curl(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 2, sizeof(*env));
+    assert_non_null(env);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "CDPD_LIBCURL=", 13) != 0)
+            env[k++] = environ[i];
+    env[k++] = (char *)(uintptr_t) "CDPD_LIBCURL=" NO_CURL_FILE;
+    env[k] = NULL;
+    char *argv[] = {(char *)(uintptr_t) "test_flow_io", (char *)(uintptr_t) "--no-curl", NULL};
+    pid_t pid;
+    int rc = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, env);
+    free(env);
+    assert_int_equal(rc, 0);
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 /* --- the Remote API call plugin --- */
 
 #define REMOTE "tracardi.process_engine.action.v1.connectors.api_call.plugin", "RemoteCallAction"
@@ -935,14 +1066,19 @@ static void test_plugin_config_errors(void **state)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     /* only 127.0.0.1 traffic, never through a proxy from the environment */
     static const char *const proxies[] = {"http_proxy",  "HTTP_PROXY", "https_proxy",
                                           "HTTPS_PROXY", "all_proxy",  "ALL_PROXY"};
     for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
         unsetenv(proxies[i]);
+    if (argc > 1 && strcmp(argv[1], "--no-curl") == 0) {
+        const struct CMUnitTest no_curl[] = {cmocka_unit_test(test_no_curl_waits)};
+        return cmocka_run_group_tests(no_curl, server_up, server_down);
+    }
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lazy_sleeps_then_http), /* first: libcurl not loaded yet */
         cmocka_unit_test(test_sync_echo),
         cmocka_unit_test(test_sync_answers),
         cmocka_unit_test(test_sync_sleep_timeout_retries),
@@ -950,6 +1086,7 @@ int main(void)
         cmocka_unit_test(test_async_many),
         cmocka_unit_test(test_async_timeout_retries),
         cmocka_unit_test(test_async_stop_pending),
+        cmocka_unit_test(test_no_curl),
         cmocka_unit_test(test_plugin_descriptor),
         cmocka_unit_test_setup_teardown(test_plugin_get_query, fx_up, fx_down),
         cmocka_unit_test_setup_teardown(test_plugin_post_json, fx_up, fx_down),

@@ -23,6 +23,7 @@ struct cdp_api {
 #define ADMIN     CDP_ROLE_ADMIN
 #define ADMIN_DEV (CDP_ROLE_ADMIN | CDP_ROLE_DEVELOPER)
 #define ANY       CDP_ROLES_ALL
+#define MARKETING (CDP_ROLE_ADMIN | CDP_ROLE_DEVELOPER | CDP_ROLE_MARKETER)
 
 const struct cdp_route cdp_api_routes[] = {
     {"GET", "/", cdp_http_version, 0},
@@ -37,6 +38,12 @@ const struct cdp_route cdp_api_routes[] = {
     {"GET", "/session/{id}", cdp_api_session_get, ANY},
     {"GET", "/event/{id}", cdp_api_event_get, ANY},
     {"GET", "/events/profile/{id}", cdp_api_events_by_profile, ANY},
+    {"DELETE", "/profile/{id}", cdp_api_profile_delete, ADMIN},
+    {"GET", "/profile/{id}/export", cdp_api_profile_export, ADMIN},
+    {"POST", "/segment", cdp_api_segment_put, MARKETING},
+    {"GET", "/segment/{id}", cdp_api_segment_get, MARKETING},
+    {"DELETE", "/segment/{id}", cdp_api_segment_delete, MARKETING},
+    {"GET", "/segments", cdp_api_segment_list, MARKETING},
     {"POST", "/flow/draft", cdp_api_flow_draft_put, ADMIN_DEV},
     {"GET", "/flow/draft/{id}", cdp_api_flow_draft_get, ADMIN_DEV},
     {"POST", "/flow/production", cdp_api_flow_deploy, ADMIN_DEV},

@@ -65,3 +65,15 @@ void cdp_api_events_by_profile(struct cdp_http_req *req, void *app)
     cJSON_AddItemToObject(j, "result", list);
     cdp_http_reply_json(req, 200, j);
 }
+
+void cdp_api_profile_delete(struct cdp_http_req *req, void *app)
+{
+    (void)app;
+    cdp_http_reply_error(req, 501, "not implemented yet");
+}
+
+void cdp_api_profile_export(struct cdp_http_req *req, void *app)
+{
+    (void)app;
+    cdp_http_reply_error(req, 501, "not implemented yet");
+}

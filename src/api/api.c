@@ -157,3 +157,57 @@ cJSON *cdp_api_body_json(struct cdp_http_req *req, struct cdp_api *api)
         cdp_http_reply_error(req, 422, "body: malformed JSON at byte %zu", pos);
     return doc;
 }
+
+void cdp_api_entity_get(struct cdp_http_req *req, struct cdp_api *api, const char *kind,
+                        const char *what)
+{
+    struct cdp_store *s = cdp_api_store(api, req);
+    if (!s)
+        return;
+    cJSON *doc = NULL;
+    int rc = s->ops->entity_get(s, kind, cdp_http_param(req, 0), &doc);
+    cdp_api_store_put(api, s);
+    if (rc)
+        cdp_api_reply_err(req, rc, what);
+    else
+        cdp_http_reply_json(req, 200, doc);
+}
+
+void cdp_api_entity_delete(struct cdp_http_req *req, struct cdp_api *api, const char *kind,
+                           const char *what)
+{
+    struct cdp_store *s = cdp_api_store(api, req);
+    if (!s)
+        return;
+    int rc = s->ops->entity_delete(s, kind, cdp_http_param(req, 0));
+    cdp_api_store_put(api, s);
+    if (rc) {
+        cdp_api_reply_err(req, rc, what);
+        return;
+    }
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "deleted", 1);
+    cdp_http_reply_json(req, 200, j);
+}
+
+void cdp_api_entity_list(struct cdp_http_req *req, struct cdp_api *api, const char *kind,
+                         const char *what)
+{
+    int start, limit;
+    cdp_api_paging(req, &start, &limit);
+    struct cdp_store *s = cdp_api_store(api, req);
+    if (!s)
+        return;
+    cJSON *list = NULL;
+    long total = 0;
+    int rc = s->ops->entity_list(s, kind, start, limit, &list, &total);
+    cdp_api_store_put(api, s);
+    if (rc) {
+        cdp_api_reply_err(req, rc, what);
+        return;
+    }
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "total", (double)total);
+    cJSON_AddItemToObject(j, "result", list);
+    cdp_http_reply_json(req, 200, j);
+}

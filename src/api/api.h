@@ -74,6 +74,14 @@ void cdp_api_rules_by_event_type(struct cdp_http_req *req, void *app);
 
 /* The request body as JSON, or NULL after replying 422 (too deep, malformed). */
 cJSON *cdp_api_body_json(struct cdp_http_req *req, struct cdp_api *api);
+/* The generic config-entity answers: the entity of kind with the id in the path, or 404
+ * (what names it in messages); delete it ({"deleted": 1}); a page of them ({total, result}). */
+void cdp_api_entity_get(struct cdp_http_req *req, struct cdp_api *api, const char *kind,
+                        const char *what);
+void cdp_api_entity_delete(struct cdp_http_req *req, struct cdp_api *api, const char *kind,
+                           const char *what);
+void cdp_api_entity_list(struct cdp_http_req *req, struct cdp_api *api, const char *kind,
+                         const char *what);
 /* Replies with the store error rc (404 for CDP_E_NOT_FOUND). */
 void cdp_api_reply_err(struct cdp_http_req *req, int rc, const char *what);
 /* Parses ?start=&limit= with defaults and bounds. */

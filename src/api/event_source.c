@@ -38,51 +38,15 @@ void cdp_api_source_put(struct cdp_http_req *req, void *app)
 
 void cdp_api_source_get(struct cdp_http_req *req, void *app)
 {
-    struct cdp_store *s = cdp_api_store(app, req);
-    if (!s)
-        return;
-    cJSON *doc = NULL;
-    int rc = s->ops->entity_get(s, KIND, cdp_http_param(req, 0), &doc);
-    cdp_api_store_put(app, s);
-    if (rc)
-        cdp_api_reply_err(req, rc, "event source");
-    else
-        cdp_http_reply_json(req, 200, doc);
+    cdp_api_entity_get(req, app, KIND, "event source");
 }
 
 void cdp_api_source_delete(struct cdp_http_req *req, void *app)
 {
-    struct cdp_store *s = cdp_api_store(app, req);
-    if (!s)
-        return;
-    int rc = s->ops->entity_delete(s, KIND, cdp_http_param(req, 0));
-    cdp_api_store_put(app, s);
-    if (rc) {
-        cdp_api_reply_err(req, rc, "event source");
-        return;
-    }
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "deleted", 1);
-    cdp_http_reply_json(req, 200, j);
+    cdp_api_entity_delete(req, app, KIND, "event source");
 }
 
 void cdp_api_source_list(struct cdp_http_req *req, void *app)
 {
-    int start, limit;
-    cdp_api_paging(req, &start, &limit);
-    struct cdp_store *s = cdp_api_store(app, req);
-    if (!s)
-        return;
-    cJSON *list = NULL;
-    long total = 0;
-    int rc = s->ops->entity_list(s, KIND, start, limit, &list, &total);
-    cdp_api_store_put(app, s);
-    if (rc) {
-        cdp_api_reply_err(req, rc, "event sources");
-        return;
-    }
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "total", (double)total);
-    cJSON_AddItemToObject(j, "result", list);
-    cdp_http_reply_json(req, 200, j);
+    cdp_api_entity_list(req, app, KIND, "event sources");
 }

@@ -31,21 +31,6 @@
 
 /* --- shared --- */
 
-static void reply_doc(struct cdp_http_req *req, struct cdp_api *api, const char *kind,
-                      const char *id, const char *what)
-{
-    struct cdp_store *s = cdp_api_store(api, req);
-    if (!s)
-        return;
-    cJSON *doc = NULL;
-    int rc = s->ops->entity_get(s, kind, id, &doc);
-    cdp_api_store_put(api, s);
-    if (rc)
-        cdp_api_reply_err(req, rc, what);
-    else
-        cdp_http_reply_json(req, 200, doc);
-}
-
 /* Every entity of a kind (config lists are small), or NULL after replying. */
 static cJSON *list_all(struct cdp_http_req *req, struct cdp_api *api, const char *kind)
 {
@@ -215,12 +200,12 @@ void cdp_api_flow_deploy(struct cdp_http_req *req, void *app)
 
 void cdp_api_flow_draft_get(struct cdp_http_req *req, void *app)
 {
-    reply_doc(req, app, DRAFT, cdp_http_param(req, 0), "flow");
+    cdp_api_entity_get(req, app, DRAFT, "flow");
 }
 
 void cdp_api_flow_production_get(struct cdp_http_req *req, void *app)
 {
-    reply_doc(req, app, PRODUCTION, cdp_http_param(req, 0), "deployed flow");
+    cdp_api_entity_get(req, app, PRODUCTION, "deployed flow");
 }
 
 void cdp_api_flow_list(struct cdp_http_req *req, void *app)
@@ -493,23 +478,12 @@ out:
 
 void cdp_api_rule_get(struct cdp_http_req *req, void *app)
 {
-    reply_doc(req, app, RULE, cdp_http_param(req, 0), "rule");
+    cdp_api_entity_get(req, app, RULE, "rule");
 }
 
 void cdp_api_rule_delete(struct cdp_http_req *req, void *app)
 {
-    struct cdp_store *s = cdp_api_store(app, req);
-    if (!s)
-        return;
-    int rc = s->ops->entity_delete(s, RULE, cdp_http_param(req, 0));
-    cdp_api_store_put(app, s);
-    if (rc) {
-        cdp_api_reply_err(req, rc, "rule");
-        return;
-    }
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "deleted", 1);
-    cdp_http_reply_json(req, 200, j);
+    cdp_api_entity_delete(req, app, RULE, "rule");
 }
 
 /* Rules whose field (a {id, name}) has the id value; all when field is NULL. */

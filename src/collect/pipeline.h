@@ -80,6 +80,12 @@ int cdp_routing_match(struct cdp_routing *rt, struct cdp_store *s, const char *t
                       const char *source, const cJSON *profile, struct cdp_route_hit *hits, int max,
                       cJSON *warnings);
 
+/* The enabled segments, compiled (flow/segment.h), borrowed until the next sync: their number,
+ * or a CDP_E_* code. */
+struct cdp_segment;
+int cdp_routing_segments(struct cdp_routing *rt, struct cdp_store *s,
+                         struct cdp_segment *const **out);
+
 /* A multiset of ids (profiles and sessions of waiting jobs). */
 struct cdp_busy *cdp_busy_new(void);
 void cdp_busy_free(struct cdp_busy *b);

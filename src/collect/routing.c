@@ -8,6 +8,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "flow/engine.h"
+#include "flow/segment.h"
 #include "store/store.h"
 
 #include <stdint.h>
@@ -28,7 +29,9 @@ struct plan_entry {
 
 struct cdp_routing {
     int64_t version;
-    bool loaded;
+    bool loaded, segments_loaded;
+    struct cdp_segment **segments; /* enabled ones, compiled */
+    int nsegments;
     struct rule *rules;
     size_t nrules;
     struct plan_entry *plans;
@@ -58,6 +61,12 @@ static void clear(struct cdp_routing *rt)
         free(rt->plans[i].why);
         cdp_flow_plan_unref(rt->plans[i].plan);
     }
+    for (int i = 0; i < rt->nsegments; i++)
+        cdp_segment_free(rt->segments[i]);
+    free(rt->segments);
+    rt->segments = NULL;
+    rt->nsegments = 0;
+    rt->segments_loaded = false;
     free(rt->rules);
     free(rt->plans);
     rt->rules = NULL;
@@ -245,6 +254,66 @@ int cdp_routing_match(struct cdp_routing *rt, struct cdp_store *s, const char *t
         n++;
     }
     return n;
+}
+
+/* --- segments --- */
+
+static int load_segments(struct cdp_routing *rt, struct cdp_store *s)
+{
+    for (int start = 0;; start += 500) {
+        cJSON *list = NULL;
+        long total = 0;
+        int rc = s->ops->entity_list(s, "segment", start, 500, &list, &total);
+        if (rc)
+            return rc;
+        const cJSON *d;
+        cJSON_ArrayForEach(d, list)
+        {
+            if (!cdp_json_flag(d, "enabled", true))
+                continue;
+            struct cdp_segment *seg;
+            char err[300];
+            if ((rc = cdp_segment_compile(d, &seg, err, sizeof(err)))) {
+                if (rc == CDP_E_NOMEM) {
+                    cJSON_Delete(list);
+                    return rc;
+                }
+                cdp_warn("segment %s: %s", cdp_json_str(d, "id"), err);
+                continue;
+            }
+            struct cdp_segment **more =
+                realloc(rt->segments, (size_t)(rt->nsegments + 1) * sizeof(*more));
+            if (!more) {
+                cdp_segment_free(seg);
+                cJSON_Delete(list);
+                return CDP_E_NOMEM;
+            }
+            rt->segments = more;
+            rt->segments[rt->nsegments++] = seg;
+        }
+        int n = cJSON_GetArraySize(list);
+        cJSON_Delete(list);
+        if (n < 500 || start + n >= total)
+            break;
+    }
+    rt->segments_loaded = true;
+    return 0;
+}
+
+int cdp_routing_segments(struct cdp_routing *rt, struct cdp_store *s,
+                         struct cdp_segment *const **out)
+{
+    if (!rt->segments_loaded) {
+        int rc = load_segments(rt, s);
+        if (rc) {
+            for (int i = 0; i < rt->nsegments; i++)
+                cdp_segment_free(rt->segments[i]);
+            rt->nsegments = 0;
+            return rc;
+        }
+    }
+    *out = rt->segments;
+    return rt->nsegments;
 }
 
 /* --- ids held by waiting jobs --- */

@@ -14,6 +14,7 @@
 #include "core/id.h"
 #include "core/json.h"
 #include "flow/engine.h"
+#include "flow/segment.h"
 #include "model/event.h"
 #include "model/profile.h"
 #include "model/session.h"
@@ -483,6 +484,35 @@ static int park(struct track *t)
     return CDP_FLOW_WAIT;
 }
 
+/* Live segmentation after the flows: each enabled segment is evaluated once, against the last
+ * valid event of the request it applies to. */
+static int segment(struct track *t)
+{
+    if (!t->profile)
+        return 0;
+    struct cdp_segment *const *segs;
+    int n = cdp_routing_segments(t->env->routing, t->env->store, &segs);
+    if (n < 0)
+        return n;
+    for (int i = 0; i < n; i++) {
+        const cJSON *ev = NULL;
+        for (int k = t->nevents - 1; k >= 0 && !ev; k--) {
+            const cJSON *e = t->events[k].doc;
+            if (cdp_json_flag(cdp_json_get(e, "metadata"), "valid", true) &&
+                cdp_segment_wants(segs[i], cdp_json_str(e, "type")))
+                ev = e;
+        }
+        if (!ev)
+            continue;
+        int rc = cdp_segment_apply(segs[i], t->profile, ev, t->session, t->now);
+        if (rc < 0)
+            return rc;
+        if (rc)
+            t->profile_changed = true;
+    }
+    return 0;
+}
+
 /* Writes what the request and its flows produced, and answers. */
 static int finish(struct track *t)
 {
@@ -493,6 +523,8 @@ static int finish(struct track *t)
     int rc = 0;
     if (t->fctx.changed & CDP_FLOW_CHANGED(CDP_PATH_PROFILE))
         t->profile_changed = true;
+    if ((rc = segment(t)))
+        return rc;
     if (t->fctx.changed & CDP_FLOW_CHANGED(CDP_PATH_SESSION))
         t->session_changed = true;
     if (t->profile_changed && t->profile)

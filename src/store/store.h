@@ -26,6 +26,14 @@ struct cdp_user_rec {
     cJSON *doc;       /* {id, email, full_name, roles[], disabled, expiration_timestamp} */
 };
 
+/* What an erasure removed, row by row. */
+struct cdp_erasure_counts {
+    long profiles; /* profile documents (the survivor and any left by merges into it) */
+    long ids;      /* ids the profile was known by, its own included */
+    long sessions;
+    long events;
+};
+
 struct cdp_store_ops {
     const char *scheme; /* URL scheme, e.g. "sqlite" */
     int (*open)(struct cdp_store **out, const char *location, const struct cdp_store_opts *o,
@@ -54,6 +62,18 @@ struct cdp_store_ops {
     /* Newest first; *out is an array, *total the number of the profile's events. */
     int (*events_by_profile)(struct cdp_store *s, const char *profile_id, int start, int limit,
                              cJSON **out, long *total);
+
+    /* Erases a person: the profile found by any of its ids, every id of it (ids of profiles
+     * merged into it too), and the sessions and events of any of those ids, with whatever
+     * indexes them, so no later maintain() brings them back. Run it inside begin()/commit() so
+     * it is all or nothing; CDP_E_NOT_FOUND when no profile has that id. */
+    int (*profile_erase)(struct cdp_store *s, const char *id, struct cdp_erasure_counts *out);
+    /* Everything held about the person the profile found by id belongs to, as one new tree
+     * {profile, ids[], sessions[], events[] (oldest first), truncated}, read from one snapshot:
+     * at most max_events events (all when negative), truncated true when there were more. The
+     * stored documents in sessions[] and events[] are cJSON_Raw text, printed as they are and
+     * never parsed (an export may hold 100,000 events). */
+    int (*profile_export)(struct cdp_store *s, const char *id, long max_events, cJSON **out);
 
     /* Config entities by kind ("event-source", ...) and id. */
     int (*entity_get)(struct cdp_store *s, const char *kind, const char *id, cJSON **out);

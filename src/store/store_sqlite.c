@@ -34,6 +34,15 @@ enum stmt_id {
     ST_EVENTS_BY_PROFILE,
     ST_EVENTS_COUNT_BY_PROFILE,
     ST_INDEX_EVENTS,
+    ST_PROFILE_RESOLVE,
+    ST_PROFILE_IDS,
+    ST_PERSON_SESSIONS,
+    ST_PERSON_EVENTS,
+    ST_ERASE_EVENTS,
+    ST_ERASE_EVENT_INDEX,
+    ST_ERASE_SESSIONS,
+    ST_ERASE_PROFILES,
+    ST_ERASE_IDS,
     ST_INDEX_EVENTS_MARK,
     ST_ENTITY_GET,
     ST_ENTITY_PUT,
@@ -59,6 +68,15 @@ enum stmt_id {
  * add the tail of events not indexed yet, so they never wait for it. */
 #define INDEXED_UPTO                                                                               \
     "coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'events-indexed'), 0)"
+
+/* A person: every id of the profile ?1 (its own, and those of profiles merged into it). */
+#define ALIASES_OF_1 "(SELECT alias FROM profile_id WHERE profile_id = ?1)"
+
+/* The rowids of the person's events: indexed in event_profile, and the tail not indexed yet. */
+#define PERSON_EVENT_ROWIDS                                                                        \
+    "(SELECT event_rowid FROM event_profile WHERE profile_id IN " ALIASES_OF_1                    \
+    " UNION ALL SELECT rowid FROM event WHERE rowid > " INDEXED_UPTO                               \
+    " AND profile_id IN " ALIASES_OF_1 ")"
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -101,6 +119,21 @@ static const char *const stmt_sql[ST_COUNT] = {
                              " min(max(rowid), " INDEXED_UPTO " + ?1) FROM event WHERE true"
                              " ON CONFLICT(key) DO UPDATE SET value = excluded.value"
                              " WHERE excluded.value IS NOT NULL",
+    [ST_PROFILE_RESOLVE] = "SELECT a.profile_id FROM profile_id a JOIN profile p ON p.id = "
+                           "a.profile_id WHERE a.alias = ?1",
+    [ST_PROFILE_IDS] = "SELECT alias FROM profile_id WHERE profile_id = ?1 ORDER BY alias",
+    [ST_PERSON_SESSIONS] = "SELECT doc FROM session WHERE profile_id IN " ALIASES_OF_1
+                           " ORDER BY updated, id",
+    [ST_PERSON_EVENTS] = "SELECT doc FROM event WHERE rowid IN " PERSON_EVENT_ROWIDS
+                         " ORDER BY inserted, rowid LIMIT ?2",
+    /* Erasure: the events go first, while the ids still say whose they are. Deleting the rows
+     * of event (not only their index entries) is what keeps maintain() from indexing them
+     * again, and seq never being reused keeps stale entries from naming another event. */
+    [ST_ERASE_EVENTS] = "DELETE FROM event WHERE rowid IN " PERSON_EVENT_ROWIDS,
+    [ST_ERASE_EVENT_INDEX] = "DELETE FROM event_profile WHERE profile_id IN " ALIASES_OF_1,
+    [ST_ERASE_SESSIONS] = "DELETE FROM session WHERE profile_id IN " ALIASES_OF_1,
+    [ST_ERASE_PROFILES] = "DELETE FROM profile WHERE id IN " ALIASES_OF_1,
+    [ST_ERASE_IDS] = "DELETE FROM profile_id WHERE profile_id = ?1",
     [ST_ENTITY_GET] = "SELECT doc FROM entity WHERE kind = ?1 AND id = ?2",
     [ST_ENTITY_PUT] = "INSERT INTO entity(kind, id, doc, updated) VALUES(?1, ?2, ?3, ?4) "
                       "ON CONFLICT(kind, id) DO UPDATE SET doc = excluded.doc, "
@@ -493,6 +526,127 @@ static int sq_events_by_profile(struct cdp_store *base, const char *profile_id, 
     return get_docs(s, st, out);
 }
 
+/* The profile id that alias resolves to, copied into a new string (free()). */
+static int resolve_profile(struct sqlite_store *s, const char *alias, char **out)
+{
+    sqlite3_stmt *st = stmt(s, ST_PROFILE_RESOLVE);
+    bind_text(st, 1, alias);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? CDP_E_NOT_FOUND : db_err(s, "profile resolve");
+    }
+    const char *v = (const char *)sqlite3_column_text(st, 0);
+    *out = v ? strdup(v) : NULL;
+    sqlite3_reset(st);
+    return *out ? 0 : CDP_E_NOMEM;
+}
+
+/* Runs one erasing DELETE for profile pid; *n is the number of rows it removed. */
+static int erase_rows(struct sqlite_store *s, enum stmt_id id, const char *pid, long *n)
+{
+    sqlite3_stmt *st = stmt(s, id);
+    bind_text(st, 1, pid);
+    int rc = step_done(s, st, "erase");
+    *n = rc ? 0 : (long)sqlite3_changes(s->db);
+    return rc;
+}
+
+static int sq_profile_erase(struct cdp_store *base, const char *id, struct cdp_erasure_counts *out)
+{
+    struct sqlite_store *s = SS(base);
+    memset(out, 0, sizeof(*out));
+    char *pid = NULL;
+    long index_entries = 0;
+    int rc = resolve_profile(s, id, &pid);
+    if (rc)
+        return rc;
+    rc = erase_rows(s, ST_ERASE_EVENTS, pid, &out->events);
+    if (!rc)
+        rc = erase_rows(s, ST_ERASE_EVENT_INDEX, pid, &index_entries);
+    if (!rc)
+        rc = erase_rows(s, ST_ERASE_SESSIONS, pid, &out->sessions);
+    if (!rc)
+        rc = erase_rows(s, ST_ERASE_PROFILES, pid, &out->profiles);
+    if (!rc)
+        rc = erase_rows(s, ST_ERASE_IDS, pid, &out->ids);
+    free(pid);
+    return rc;
+}
+
+/* Appends the first column of each row to arr: as a string, or as raw JSON text. */
+static int add_column(struct sqlite_store *s, sqlite3_stmt *st, cJSON *arr, bool raw)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        cJSON *item = raw ? cJSON_CreateRaw(v ? v : "null") : cJSON_CreateString(v ? v : "");
+        if (!item || !cJSON_AddItemToArray(arr, item)) {
+            cJSON_Delete(item);
+            sqlite3_reset(st);
+            return CDP_E_NOMEM;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_err(s, "export");
+}
+
+static int export_person(struct sqlite_store *s, const char *id, long max_events, cJSON *doc)
+{
+    cJSON *profile = NULL;
+    int rc = get_by_id(&s->base, ST_PROFILE_GET, id, &profile);
+    if (rc)
+        return rc;
+    cJSON_AddItemToObject(doc, "profile", profile);
+    const char *pid = cdp_json_str(profile, "id");
+    cJSON *ids = cJSON_AddArrayToObject(doc, "ids");
+    cJSON *sessions = cJSON_AddArrayToObject(doc, "sessions");
+    cJSON *events = cJSON_AddArrayToObject(doc, "events");
+    if (!pid || !ids || !sessions || !events)
+        return pid ? CDP_E_NOMEM : CDP_E_STORE;
+    sqlite3_stmt *st = stmt(s, ST_PROFILE_IDS);
+    bind_text(st, 1, pid);
+    if ((rc = add_column(s, st, ids, false)))
+        return rc;
+    st = stmt(s, ST_PERSON_SESSIONS);
+    bind_text(st, 1, pid);
+    if ((rc = add_column(s, st, sessions, true)))
+        return rc;
+    /* One more than asked tells whether there were more. */
+    st = stmt(s, ST_PERSON_EVENTS);
+    bind_text(st, 1, pid);
+    sqlite3_bind_int64(st, 2, max_events < 0 ? -1 : (sqlite3_int64)max_events + 1);
+    if ((rc = add_column(s, st, events, true)))
+        return rc;
+    bool truncated = max_events >= 0 && cJSON_GetArraySize(events) > max_events;
+    if (truncated)
+        cJSON_DeleteItemFromArray(events, cJSON_GetArraySize(events) - 1);
+    return cJSON_AddBoolToObject(doc, "truncated", truncated) ? 0 : CDP_E_NOMEM;
+}
+
+static int sq_profile_export(struct cdp_store *base, const char *id, long max_events, cJSON **out)
+{
+    struct sqlite_store *s = SS(base);
+    /* Outside a transaction, a savepoint opens a read transaction: one snapshot for the whole
+     * document, without taking the write lock as begin() would. */
+    bool own = sqlite3_get_autocommit(s->db) != 0;
+    int rc = own ? run(base, ST_SAVEPOINT, "savepoint") : 0;
+    if (rc)
+        return rc;
+    cJSON *doc = cJSON_CreateObject();
+    rc = doc ? export_person(s, id, max_events, doc) : CDP_E_NOMEM;
+    if (own) {
+        int rrc = run(base, ST_RELEASE, "release");
+        rc = rc ? rc : rrc;
+    }
+    if (rc) {
+        cJSON_Delete(doc);
+        return rc;
+    }
+    *out = doc;
+    return 0;
+}
+
 static int sq_entity_get(struct cdp_store *base, const char *kind, const char *id, cJSON **out)
 {
     struct sqlite_store *s = SS(base);
@@ -715,6 +869,8 @@ const struct cdp_store_ops cdp_store_sqlite_ops = {
     .event_put = sq_event_put,
     .event_get = sq_event_get,
     .events_by_profile = sq_events_by_profile,
+    .profile_erase = sq_profile_erase,
+    .profile_export = sq_profile_export,
     .entity_get = sq_entity_get,
     .entity_put = sq_entity_put,
     .entity_delete = sq_entity_delete,

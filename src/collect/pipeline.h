@@ -22,6 +22,7 @@ struct cdp_job {
     cJSON *payload;           /* checked TrackerPayload, owned */
     const char *bridge;       /* "rest" for /track, "webhook" for /collect */
     bool profile_less;
+    bool consent;     /* POST /customer/consent: answers with the consents, 403 on an unknown one */
     char ip[64];      /* client address after trusted-proxy handling */
     char *user_agent; /* User-Agent header, owned; used when the context has none */
     cJSON *headers;   /* request headers minus authorization and cookie, owned */
@@ -73,18 +74,21 @@ struct cdp_routing *cdp_routing_new(void);
 void cdp_routing_free(struct cdp_routing *rt);
 void cdp_routing_sync(struct cdp_routing *rt, struct cdp_store *s);
 /* Fills hits with the flows an event of type from source runs for profile (NULL when
- * profile-less; rules that require consents need a profile that granted them); returns how many
- * (at most max) or a CDP_E_* code. Rules whose flow is not deployed add a message to warnings
- * (may be NULL). */
+ * profile-less; rules that require consents need a profile that holds them, unexpired at
+ * now_us); returns how many (at most max) or a CDP_E_* code. Rules whose flow is not deployed
+ * add a message to warnings (may be NULL). */
 int cdp_routing_match(struct cdp_routing *rt, struct cdp_store *s, const char *type,
-                      const char *source, const cJSON *profile, struct cdp_route_hit *hits, int max,
-                      cJSON *warnings);
+                      const char *source, const cJSON *profile, int64_t now_us,
+                      struct cdp_route_hit *hits, int max, cJSON *warnings);
 
 /* The enabled segments, compiled (flow/segment.h), borrowed until the next sync: their number,
  * or a CDP_E_* code. */
 struct cdp_segment;
 int cdp_routing_segments(struct cdp_routing *rt, struct cdp_store *s,
                          struct cdp_segment *const **out);
+
+/* Every consent type document (an array), borrowed until the next sync. */
+int cdp_routing_consent_types(struct cdp_routing *rt, struct cdp_store *s, const cJSON **out);
 
 /* A multiset of ids (profiles and sessions of waiting jobs). */
 struct cdp_busy *cdp_busy_new(void);

@@ -176,6 +176,63 @@ static void collect(struct cdp_http_req *req, void *app)
     cdp_collector_submit(c, job);
 }
 
+/* POST /customer/consent[?all=true] (no authentication, as Tracardi):
+ * {source: {id}, session?: {id}, profile?: {id}, consents: {type id: true | false}, all?}.
+ * It runs through the pipeline as a consent-update event, so it is serialised with the
+ * profile's other updates; the answer is {profile: {id}, consents}. */
+static void customer_consent(struct cdp_http_req *req, void *app)
+{
+    struct cdp_collector *c = app;
+    const struct cdp_config *cfg = cdp_collector_config(c);
+    size_t len;
+    const char *body = cdp_http_body(req, &len);
+    if (!cdp_json_depth_ok(body, len, (int)cfg->max_depth)) {
+        cdp_http_reply_error(req, 422, "body: JSON nests deeper than %ld levels", cfg->max_depth);
+        return;
+    }
+    size_t pos = 0;
+    cJSON *in = cdp_json_parse(body, len, &pos);
+    if (!in) {
+        cdp_http_reply_error(req, 422, "body: malformed JSON at byte %zu", pos);
+        return;
+    }
+    const char *src = cdp_json_str(in, "source.id");
+    const cJSON *consents = cJSON_GetObjectItemCaseSensitive(in, "consents");
+    const cJSON *all = cJSON_GetObjectItemCaseSensitive(in, "all");
+    const char *why = !cJSON_IsObject(in) ? "body: expected an object"
+                      : !src || !*src     ? "source.id: required"
+                      : consents && !cJSON_IsObject(consents)
+                          ? "consents: expected {\"<consent type id>\": true | false}"
+                      : all && !cJSON_IsBool(all) ? "all: expected true or false"
+                                                  : NULL;
+    if (why) {
+        cJSON_Delete(in);
+        cdp_http_reply_error(req, 422, "%s", why);
+        return;
+    }
+    cJSON *p = cJSON_CreateObject(), *ev = cJSON_CreateObject();
+    static const char *const keep[] = {"source", "session", "profile"};
+    for (size_t i = 0; i < 3; i++) {
+        cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(in, keep[i]);
+        if (v)
+            cJSON_AddItemToObject(p, keep[i], v);
+    }
+    cJSON_AddStringToObject(ev, "type", "consent-update");
+    cJSON *props = cJSON_AddObjectToObject(ev, "properties");
+    cJSON *given = cJSON_DetachItemFromObjectCaseSensitive(in, "consents");
+    cJSON_AddItemToObject(props, "consents", given ? given : cJSON_CreateObject());
+    cJSON_AddBoolToObject(props, "all", cJSON_IsTrue(all) || is_true(cdp_http_query(req, "all")));
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(p, "events"), ev);
+    cJSON_Delete(in);
+    struct cdp_job *job = job_new(req, c, p, "rest", false);
+    if (!job) {
+        cdp_http_reply_error(req, 500, "out of memory");
+        return;
+    }
+    job->consent = true;
+    cdp_collector_submit(c, job);
+}
+
 const struct cdp_route cdp_collect_routes[] = {
     {"GET", "/", cdp_http_version, 0},
     {"GET", "/healthcheck", cdp_http_healthcheck, 0},
@@ -184,6 +241,7 @@ const struct cdp_route cdp_collect_routes[] = {
     {"POST", "/collect/{type}/{source}", collect, 0},
     {"GET", "/collect/{type}/{source}/{session}", collect, 0},
     {"POST", "/collect/{type}/{source}/{session}", collect, 0},
+    {"POST", "/customer/consent", customer_consent, 0},
 };
 
 const size_t cdp_collect_nroutes = sizeof(cdp_collect_routes) / sizeof(cdp_collect_routes[0]);

@@ -4,6 +4,7 @@
  * moves, so saving a rule or deploying a flow through the management API takes effect on the
  * next batch without a compile per event. */
 #include "collect/pipeline.h"
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -32,6 +33,7 @@ struct cdp_routing {
     bool loaded, segments_loaded;
     struct cdp_segment **segments; /* enabled ones, compiled */
     int nsegments;
+    cJSON *consent_types; /* NULL until loaded */
     struct rule *rules;
     size_t nrules;
     struct plan_entry *plans;
@@ -67,6 +69,8 @@ static void clear(struct cdp_routing *rt)
     rt->segments = NULL;
     rt->nsegments = 0;
     rt->segments_loaded = false;
+    cJSON_Delete(rt->consent_types);
+    rt->consent_types = NULL;
     free(rt->rules);
     free(rt->plans);
     rt->rules = NULL;
@@ -120,14 +124,18 @@ static int consents_of(const cJSON *rule, cJSON **out)
     return 0;
 }
 
-/* Whether profile has every consent in ids (revoke times are not checked here). Unlike Tracardi, a
- * profile without any consents does not pass a rule that requires some. */
-static bool consents_granted(const cJSON *ids, const cJSON *profile)
+/* Whether profile holds every consent in ids, not revoked by now (a grant with a revoke time in
+ * the past has expired). Unlike Tracardi, a profile without any consents does not pass a rule
+ * that requires some. */
+static bool consents_granted(const cJSON *ids, const cJSON *profile, int64_t now_us)
 {
     const cJSON *have = cJSON_GetObjectItemCaseSensitive(profile, "consents"), *id;
     cJSON_ArrayForEach(id, ids)
     {
-        if (!cJSON_GetObjectItemCaseSensitive(have, id->valuestring))
+        const cJSON *g = cJSON_GetObjectItemCaseSensitive(have, id->valuestring);
+        const char *revoke = cdp_json_str(g, "revoke");
+        int64_t t;
+        if (!g || (revoke && cdp_clock_parse_iso(revoke, &t) == 0 && t <= now_us))
             return false;
     }
     return true;
@@ -223,8 +231,8 @@ static struct plan_entry *plan_for(struct cdp_routing *rt, struct cdp_store *s, 
 }
 
 int cdp_routing_match(struct cdp_routing *rt, struct cdp_store *s, const char *type,
-                      const char *source, const cJSON *profile, struct cdp_route_hit *hits, int max,
-                      cJSON *warnings)
+                      const char *source, const cJSON *profile, int64_t now_us,
+                      struct cdp_route_hit *hits, int max, cJSON *warnings)
 {
     if (!rt->loaded) {
         int rc = load(rt, s);
@@ -238,7 +246,7 @@ int cdp_routing_match(struct cdp_routing *rt, struct cdp_store *s, const char *t
         const struct rule *r = &rt->rules[i];
         if (strcmp(r->event_type, type) != 0 || (*r->source && strcmp(r->source, source) != 0))
             continue;
-        if (r->consents && !consents_granted(r->consents, profile))
+        if (r->consents && !consents_granted(r->consents, profile, now_us))
             continue;
         struct plan_entry *e = plan_for(rt, s, r->flow_id);
         if (!e)
@@ -314,6 +322,35 @@ int cdp_routing_segments(struct cdp_routing *rt, struct cdp_store *s,
     }
     *out = rt->segments;
     return rt->nsegments;
+}
+
+/* --- consent types --- */
+
+int cdp_routing_consent_types(struct cdp_routing *rt, struct cdp_store *s, const cJSON **out)
+{
+    if (!rt->consent_types) {
+        cJSON *all = cJSON_CreateArray();
+        if (!all)
+            return CDP_E_NOMEM;
+        for (int start = 0;; start += 500) {
+            cJSON *list = NULL;
+            long total = 0;
+            int rc = s->ops->entity_list(s, "consent-type", start, 500, &list, &total);
+            if (rc) {
+                cJSON_Delete(all);
+                return rc;
+            }
+            int n = cJSON_GetArraySize(list);
+            while (list->child)
+                cJSON_AddItemToArray(all, cJSON_DetachItemViaPointer(list, list->child));
+            cJSON_Delete(list);
+            if (n < 500 || start + n >= total)
+                break;
+        }
+        rt->consent_types = all;
+    }
+    *out = rt->consent_types;
+    return 0;
 }
 
 /* --- ids held by waiting jobs --- */

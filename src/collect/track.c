@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "flow/engine.h"
 #include "flow/segment.h"
+#include "model/consent.h"
 #include "model/event.h"
 #include "model/profile.h"
 #include "model/session.h"
@@ -352,6 +353,16 @@ static cJSON *response(struct track *t, const cJSON *opts)
     return r;
 }
 
+/* POST /customer/consent's answer: the profile and the consents it now holds. */
+static cJSON *consent_reply(struct track *t)
+{
+    cJSON *r = cJSON_CreateObject();
+    cdp_json_put_str(cdp_json_obj(r, "profile"), "id", cdp_json_str(t->profile, "id"));
+    const cJSON *held = cJSON_GetObjectItemCaseSensitive(t->profile, "consents");
+    cdp_json_put(r, "consents", held ? cJSON_Duplicate(held, true) : cJSON_CreateObject());
+    return r;
+}
+
 void cdp_track_free(struct track *t)
 {
     if (!t)
@@ -382,6 +393,47 @@ void cdp_track_free(struct track *t)
     free(t);
 }
 
+/* Tracardi's consent-update events: properties.consents ({type id: true | false}) and
+ * properties.all change profile.consents before the flows run. An update naming an unknown,
+ * disabled or unrevokable consent makes the event invalid (so it is not routed) with a warning;
+ * for POST /customer/consent it refuses the request (403). */
+static int consent_updates(struct track *t)
+{
+    for (int i = 0; i < t->nevents; i++) {
+        cJSON *e = t->events[i].doc;
+        const char *type = cdp_json_str(e, "type");
+        if (!type || strcmp(type, "consent-update") != 0)
+            continue;
+        char err[300];
+        int rc = CDP_E_INVALID;
+        const cJSON *types;
+        if (!t->profile) {
+            snprintf(err, sizeof(err), "a consent update needs a profile");
+        } else if ((rc = cdp_routing_consent_types(t->env->routing, t->env->store, &types))) {
+            return rc;
+        } else {
+            rc = cdp_consent_apply(t->profile, types, cdp_json_get(e, "properties.consents"),
+                                   cdp_json_flag(cdp_json_get(e, "properties"), "all", false),
+                                   t->now, err, sizeof(err));
+        }
+        if (rc == 1)
+            t->profile_changed = true;
+        if (rc >= 0)
+            continue;
+        if (rc == CDP_E_NOMEM)
+            return rc;
+        if (t->job->consent) {
+            FAIL(t->job, rc == CDP_E_FORBIDDEN ? 403 : 422, "%s", err);
+            return CDP_E_FORBIDDEN;
+        }
+        cJSON *md = cdp_json_obj(e, "metadata");
+        cdp_json_put_bool(md, "valid", false);
+        cdp_json_put_str(md, "error", err);
+        cJSON_AddItemToArray(t->warnings, cJSON_CreateString(err));
+    }
+    return 0;
+}
+
 /* Most flows one event runs; more matching rules are reported as a warning. */
 #define MAX_FLOWS 32
 
@@ -397,7 +449,8 @@ static int route(struct track *t, const char *source_id)
         struct cdp_route_hit hits[MAX_FLOWS];
         const char *src = cdp_json_str(e, "source.id");
         int n = cdp_routing_match(env->routing, env->store, cdp_json_str(e, "type"),
-                                  src ? src : source_id, t->profile, hits, MAX_FLOWS, t->warnings);
+                                  src ? src : source_id, t->profile, t->now, hits, MAX_FLOWS,
+                                  t->warnings);
         if (n < 0)
             return n;
         if (n == 0)
@@ -541,7 +594,7 @@ static int finish(struct track *t)
     if (write_session && (rc = s->ops->session_put(s, t->session)))
         return rc;
     job->status = 200;
-    job->reply = response(t, opts);
+    job->reply = job->consent ? consent_reply(t) : response(t, opts);
     /* Keep hot copies of what now equals the store, and of sessions whose only news is their
      * activity time: the pipeline writes those times within a second (cdp_pipeline flush).
      * Documents seen for the first time are not kept: most one-page visitors never return, and
@@ -569,7 +622,7 @@ static int conclude(struct track *t, int rc)
         return rc;
     if (!rc)
         rc = finish(t);
-    if (rc)
+    if (rc && !job->reply)
         FAIL(job, cdp_err_status(rc), "%s: nothing was stored", cdp_err_str(rc));
     job->track = NULL;
     cdp_track_free(t);
@@ -663,7 +716,7 @@ int cdp_track_run(struct cdp_track_env *env, struct cdp_job *job)
             return conclude(t, rc);
     }
     t->source = NULL;
-    if ((rc = route(t, source_id)))
+    if ((rc = consent_updates(t)) || (rc = route(t, source_id)))
         return conclude(t, rc);
     return conclude(t, run_flows(t));
 }

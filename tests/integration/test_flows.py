@@ -577,14 +577,14 @@ def test_rule_with_required_consents_runs_only_for_profiles_that_granted_them(se
                                                {"consents": "event@properties.consents"})],
                  [edge("start", "add")])
     deploy(server, grant)
-    add_rule(server, "consent-update", "grant", src)
+    add_rule(server, "opt-in", "grant", src)
     deploy(server, loyalty_flow("loyalty"))
     add_rule(server, "purchase", "loyalty", src,
              properties={"consents": [{"id": "marketing", "name": "Marketing"}]})
     sid = new_id("s")
     r = server.track(payload(src, sid, events=[purchase(500)]))
     assert r.status == 200 and r.body["response"] == {}, r
-    r = server.track(payload(src, sid, events=[{"type": "consent-update",
+    r = server.track(payload(src, sid, events=[{"type": "opt-in",
                                                 "properties": {"consents": {"marketing": True}}}]))
     assert r.status == 200, r
     r = server.track(payload(src, sid, events=[purchase(500)]))

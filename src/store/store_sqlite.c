@@ -74,7 +74,7 @@ enum stmt_id {
 
 /* The rowids of the person's events: indexed in event_profile, and the tail not indexed yet. */
 #define PERSON_EVENT_ROWIDS                                                                        \
-    "(SELECT event_rowid FROM event_profile WHERE profile_id IN " ALIASES_OF_1                    \
+    "(SELECT event_rowid FROM event_profile WHERE profile_id IN " ALIASES_OF_1                     \
     " UNION ALL SELECT rowid FROM event WHERE rowid > " INDEXED_UPTO                               \
     " AND profile_id IN " ALIASES_OF_1 ")"
 
@@ -122,8 +122,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_PROFILE_RESOLVE] = "SELECT a.profile_id FROM profile_id a JOIN profile p ON p.id = "
                            "a.profile_id WHERE a.alias = ?1",
     [ST_PROFILE_IDS] = "SELECT alias FROM profile_id WHERE profile_id = ?1 ORDER BY alias",
-    [ST_PERSON_SESSIONS] = "SELECT doc FROM session WHERE profile_id IN " ALIASES_OF_1
-                           " ORDER BY updated, id",
+    [ST_PERSON_SESSIONS] =
+        "SELECT doc FROM session WHERE profile_id IN " ALIASES_OF_1 " ORDER BY updated, id",
     [ST_PERSON_EVENTS] = "SELECT doc FROM event WHERE rowid IN " PERSON_EVENT_ROWIDS
                          " ORDER BY inserted, rowid LIMIT ?2",
     /* Erasure: the events go first, while the ids still say whose they are. Deleting the rows

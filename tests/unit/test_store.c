@@ -150,6 +150,182 @@ static void test_events_by_profile(void **state)
     }
 }
 
+/* Rows in the database file that mention any of ids, in any column of the tables erasure
+ * covers, counted through a connection of its own. */
+static long rows_mentioning(struct fixture *f, const char *const *ids, int nids)
+{
+    static const char *const sql[] = {
+        "SELECT count(*) FROM profile WHERE id = ?1 OR instr(doc, ?1)",
+        "SELECT count(*) FROM profile_id WHERE alias = ?1 OR profile_id = ?1",
+        "SELECT count(*) FROM session WHERE profile_id = ?1 OR instr(doc, ?1)",
+        "SELECT count(*) FROM event WHERE profile_id = ?1 OR instr(doc, ?1)",
+        "SELECT count(*) FROM event_profile WHERE profile_id = ?1",
+    };
+    sqlite3 *db;
+    char path[128];
+    snprintf(path, sizeof(path), "%s/cdpd.db", f->dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    long n = 0;
+    for (size_t q = 0; q < sizeof(sql) / sizeof(sql[0]); q++) {
+        for (int i = 0; i < nids; i++) {
+            sqlite3_stmt *st;
+            assert_int_equal(sqlite3_prepare_v2(db, sql[q], -1, &st, NULL), SQLITE_OK);
+            sqlite3_bind_text(st, 1, ids[i], -1, SQLITE_STATIC);
+            assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+            n += sqlite3_column_int64(st, 0);
+            sqlite3_finalize(st);
+        }
+    }
+    sqlite3_close(db);
+    return n;
+}
+
+static void put_doc(struct fixture *f, int (*put)(struct cdp_store *, const cJSON *),
+                    const char *text)
+{
+    cJSON *d = cJSON_Parse(text);
+    assert_non_null(d);
+    assert_int_equal(put(f->s, d), 0);
+    cJSON_Delete(d);
+}
+
+/* A person "pa" known as pa, old-a (merged into it) and mail-a, with a session and events under
+ * both pa and old-a, some indexed by maintain() and some not; and a bystander "pb". */
+static void put_people(struct fixture *f)
+{
+    const struct cdp_store_ops *ops = f->s->ops;
+    char e[256];
+    put_doc(f, ops->profile_put,
+            "{\"id\":\"pa\",\"ids\":[\"pa\",\"old-a\",\"mail-a\"],"
+            "\"traits\":{\"email\":\"a@example.com\"}}");
+    put_doc(f, ops->profile_put, "{\"id\":\"pb\",\"ids\":[\"pb\"],\"traits\":{}}");
+    put_doc(f, ops->session_put, "{\"id\":\"sa1\",\"profile\":{\"id\":\"pa\"}}");
+    put_doc(f, ops->session_put, "{\"id\":\"sa2\",\"profile\":{\"id\":\"old-a\"}}");
+    put_doc(f, ops->session_put, "{\"id\":\"sb1\",\"profile\":{\"id\":\"pb\"}}");
+    for (int i = 0; i < 6; i++) {
+        if (i == 3)
+            assert_int_equal(ops->maintain(f->s), 0); /* the first half indexed */
+        snprintf(e, sizeof(e),
+                 "{\"id\":\"ea%d\",\"type\":\"t\",\"profile\":{\"id\":\"%s\"},"
+                 "\"session\":{\"id\":\"sa%d\"},"
+                 "\"metadata\":{\"time\":{\"insert\":\"2024-01-01T00:00:0%dZ\"}}}",
+                 i, i % 2 ? "old-a" : "pa", 1 + i % 2, i);
+        put_doc(f, ops->event_put, e);
+        snprintf(e, sizeof(e),
+                 "{\"id\":\"eb%d\",\"type\":\"t\",\"profile\":{\"id\":\"pb\"},"
+                 "\"session\":{\"id\":\"sb1\"}}",
+                 i);
+        put_doc(f, ops->event_put, e);
+    }
+}
+
+static void test_profile_erase(void **state)
+{
+    struct fixture *f = *state;
+    const struct cdp_store_ops *ops = f->s->ops;
+    static const char *const ids[] = {"pa", "old-a", "mail-a", "a@example.com"};
+    put_people(f);
+    assert_int_equal(rows_mentioning(f, ids, 4) > 0, true);
+    struct cdp_erasure_counts n;
+    assert_int_equal(ops->begin(f->s), 0);
+    assert_int_equal(ops->profile_erase(f->s, "mail-a", &n), 0); /* by a secondary id */
+    assert_int_equal(ops->commit(f->s), 0);
+    assert_int_equal(n.profiles, 1);
+    assert_int_equal(n.ids, 3);
+    assert_int_equal(n.sessions, 2);
+    assert_int_equal(n.events, 6);
+    assert_int_equal(rows_mentioning(f, ids, 4), 0);
+    /* Nothing comes back once the bulk index catches up, nor through any read. */
+    assert_int_equal(ops->maintain(f->s), 0);
+    assert_int_equal(ops->maintain(f->s), 0);
+    assert_int_equal(rows_mentioning(f, ids, 4), 0);
+    cJSON *got = NULL, *list;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(ops->profile_get(f->s, ids[i], &got), CDP_E_NOT_FOUND);
+        assert_int_equal(profile_events(f, ids[i], &list), 0);
+        assert_int_equal(cJSON_GetArraySize(list), 0);
+        cJSON_Delete(list);
+    }
+    assert_int_equal(ops->session_get(f->s, "sa1", &got), CDP_E_NOT_FOUND);
+    assert_int_equal(ops->event_get(f->s, "ea0", &got), CDP_E_NOT_FOUND);
+    assert_int_equal(ops->event_get(f->s, "ea5", &got), CDP_E_NOT_FOUND);
+    /* The bystander keeps everything. */
+    static const char *const other[] = {"pb"};
+    assert_int_equal(rows_mentioning(f, other, 1), 1 + 1 + 1 + 6 + 6);
+    assert_int_equal(profile_events(f, "pb", &list), 6);
+    cJSON_Delete(list);
+    assert_int_equal(ops->begin(f->s), 0);
+    assert_int_equal(ops->profile_erase(f->s, "pa", &n), CDP_E_NOT_FOUND);
+    assert_int_equal(ops->rollback(f->s), 0);
+}
+
+/* Erasing before maintain() has indexed anything leaves nothing for it to index. */
+static void test_profile_erase_unindexed(void **state)
+{
+    struct fixture *f = *state;
+    const struct cdp_store_ops *ops = f->s->ops;
+    put_doc(f, ops->profile_put, "{\"id\":\"px\",\"ids\":[\"px\"]}");
+    put_doc(f, ops->event_put, "{\"id\":\"ex1\",\"type\":\"t\",\"profile\":{\"id\":\"px\"}}");
+    put_doc(f, ops->event_put, "{\"id\":\"ex2\",\"type\":\"t\",\"profile\":{\"id\":\"px\"}}");
+    struct cdp_erasure_counts n;
+    assert_int_equal(ops->begin(f->s), 0);
+    assert_int_equal(ops->profile_erase(f->s, "px", &n), 0);
+    assert_int_equal(ops->commit(f->s), 0);
+    assert_int_equal(n.events, 2);
+    assert_int_equal(ops->maintain(f->s), 0);
+    static const char *const ids[] = {"px"};
+    assert_int_equal(rows_mentioning(f, ids, 1), 0);
+}
+
+static void test_profile_export(void **state)
+{
+    struct fixture *f = *state;
+    const struct cdp_store_ops *ops = f->s->ops;
+    put_people(f);
+    cJSON *x = NULL;
+    assert_int_equal(ops->profile_export(f->s, "old-a", -1, &x), 0);
+    /* Raw documents inside: what the API prints must parse back. */
+    char *text = cdp_json_print(x);
+    cJSON_Delete(x);
+    x = cJSON_Parse(text);
+    free(text);
+    assert_non_null(x);
+    assert_string_equal(cdp_json_str(x, "profile.id"), "pa");
+    assert_string_equal(cdp_json_str(x, "profile.traits.email"), "a@example.com");
+    cJSON *ids = cJSON_GetObjectItem(x, "ids");
+    assert_int_equal(cJSON_GetArraySize(ids), 3);
+    assert_string_equal(cJSON_GetArrayItem(ids, 0)->valuestring, "mail-a");
+    assert_string_equal(cJSON_GetArrayItem(ids, 1)->valuestring, "old-a");
+    assert_string_equal(cJSON_GetArrayItem(ids, 2)->valuestring, "pa");
+    cJSON *sessions = cJSON_GetObjectItem(x, "sessions");
+    assert_int_equal(cJSON_GetArraySize(sessions), 2);
+    cJSON *events = cJSON_GetObjectItem(x, "events");
+    assert_int_equal(cJSON_GetArraySize(events), 6);
+    for (int i = 0; i < 6; i++) { /* oldest first, the merged id's events among them */
+        char want[8];
+        snprintf(want, sizeof(want), "ea%d", i);
+        assert_string_equal(cdp_json_str(cJSON_GetArrayItem(events, i), "id"), want);
+    }
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(x, "truncated")));
+    cJSON_Delete(x);
+    /* Capped: the oldest events, and a word that there were more. */
+    assert_int_equal(ops->profile_export(f->s, "pa", 4, &x), 0);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(x, "events")), 4);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(x, "truncated")));
+    cJSON_Delete(x);
+    assert_int_equal(ops->profile_export(f->s, "pa", 6, &x), 0);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(x, "truncated")));
+    cJSON_Delete(x);
+    /* Inside a caller's transaction too. */
+    assert_int_equal(ops->begin(f->s), 0);
+    assert_int_equal(ops->profile_export(f->s, "pb", 100, &x), 0);
+    assert_int_equal(ops->commit(f->s), 0);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(x, "events")), 6);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(x, "sessions")), 1);
+    cJSON_Delete(x);
+    assert_int_equal(ops->profile_export(f->s, "nobody", 100, &x), CDP_E_NOT_FOUND);
+}
+
 static void test_entities(void **state)
 {
     struct fixture *f = *state;
@@ -342,6 +518,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_profile_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_entities, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_by_profile, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_profile_erase, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_profile_erase_unindexed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_profile_export, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolution, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_checks, setup, teardown),

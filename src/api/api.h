@@ -76,6 +76,8 @@ void cdp_api_rule_list(struct cdp_http_req *req, void *app);
 void cdp_api_rules_by_flow(struct cdp_http_req *req, void *app);
 void cdp_api_rules_by_event_type(struct cdp_http_req *req, void *app);
 
+/* The id of the user the request was authenticated as, or NULL on a public route. */
+const char *cdp_api_user_id(const struct cdp_http_req *req);
 /* The request body as JSON, or NULL after replying 422 (too deep, malformed). */
 cJSON *cdp_api_body_json(struct cdp_http_req *req, struct cdp_api *api);
 /* The generic config-entity answers: the entity of kind with the id in the path, or 404

@@ -36,6 +36,12 @@ struct api_user {
     char token_hash[65];
 };
 
+const char *cdp_api_user_id(const struct cdp_http_req *req)
+{
+    const struct api_user *au = cdp_http_user(req);
+    return au ? au->id : NULL;
+}
+
 static void token_hash(const char *token, char out[65])
 {
     unsigned char h[32];

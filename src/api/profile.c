@@ -140,8 +140,7 @@ void cdp_api_profile_delete(struct cdp_http_req *req, void *app)
     struct cdp_store *s = cdp_api_store(app, req);
     if (!s)
         return;
-    /* The guard's user record starts with the user's id (struct api_user in auth.c). */
-    const char *by = cdp_http_user(req);
+    const char *by = cdp_api_user_id(req);
     char audit_id[CDP_UUID_LEN];
     cdp_id_uuid4(audit_id);
     struct cdp_erasure_counts n;

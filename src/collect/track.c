@@ -632,8 +632,19 @@ static int conclude(struct track *t, int rc)
 int cdp_track_resume(struct cdp_track_env *env, struct cdp_job *job)
 {
     struct track *t = job->track;
-    (void)env;
-    return conclude(t, run_flows(t));
+    int rc = run_flows(t);
+    if (rc == 0 && t->profile && !t->new_profile) {
+        /* The profile may have been erased (DELETE /profile) while this request waited: then
+         * nothing of it is written back. */
+        cJSON *now = NULL;
+        rc = env->store->ops->profile_get(env->store, cdp_json_str(t->profile, "id"), &now);
+        cJSON_Delete(now);
+        if (rc == CDP_E_NOT_FOUND) {
+            FAIL(job, 409, "the profile was erased while this request waited: nothing was stored");
+            rc = CDP_E_CONFLICT;
+        }
+    }
+    return conclude(t, rc);
 }
 
 const struct cdp_flow_wait *cdp_track_wait(const struct cdp_job *job)

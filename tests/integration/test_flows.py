@@ -589,3 +589,22 @@ def test_rule_with_required_consents_runs_only_for_profiles_that_granted_them(se
     assert r.status == 200, r
     r = server.track(payload(src, sid, events=[purchase(500)]))
     assert r.body["response"]["loyalty"]["total"] == 500, r
+
+
+def test_profile_erased_while_its_request_waits_is_not_written_back(server, remote):
+    src = server.create_source()
+    deploy(server, remote_flow("slow", "http://127.0.0.1:%d/slow" % remote.port))
+    add_rule(server, "slow", "slow", src)
+    sid = new_id("s")
+    pid = server.track(payload(src, sid)).body["profile"]["id"]
+    result = {}
+    t = threading.Thread(target=lambda: result.update(r=server.track(payload(
+        src, sid, events=[{"type": "slow", "properties": {"email": "x@example.com"}}]))))
+    t.start()
+    while not remote.hits:
+        time.sleep(0.01)
+    assert server.api_delete("/profile/%s" % pid).status == 200
+    t.join()
+    assert result["r"].status == 409, result["r"]
+    assert server.profile(pid).status == 404
+    assert server.session(sid).status == 404

@@ -36,9 +36,51 @@ void cdp_api_segment_put(struct cdp_http_req *req, void *app)
     cdp_http_reply_json(req, 200, doc);
 }
 
+/* Adds "count", the number of profiles in the segment, to each segment document of list. */
+static int add_counts(struct cdp_http_req *req, struct cdp_api *api, cJSON *list)
+{
+    struct cdp_store *s = cdp_api_store(api, req);
+    if (!s)
+        return CDP_E_UNAVAILABLE;
+    cJSON *counts = NULL;
+    int rc = s->ops->segment_counts(s, &counts);
+    cdp_api_store_put(api, s);
+    if (rc) {
+        cdp_api_reply_err(req, rc, "segment counts");
+        return rc;
+    }
+    cJSON *seg;
+    cJSON_ArrayForEach(seg, list)
+    {
+        const cJSON *n =
+            cJSON_GetObjectItemCaseSensitive(counts, cdp_json_str(seg, "machine_name"));
+        cdp_json_put_num(seg, "count", cJSON_IsNumber(n) ? n->valuedouble : 0);
+    }
+    cJSON_Delete(counts);
+    return 0;
+}
+
 void cdp_api_segment_get(struct cdp_http_req *req, void *app)
 {
-    cdp_api_entity_get(req, app, KIND, "segment");
+    struct cdp_store *s = cdp_api_store(app, req);
+    if (!s)
+        return;
+    cJSON *doc = NULL;
+    int rc = s->ops->entity_get(s, KIND, cdp_http_param(req, 0), &doc);
+    cdp_api_store_put(app, s);
+    if (rc) {
+        cdp_api_reply_err(req, rc, "segment");
+        return;
+    }
+    cJSON *one = cJSON_CreateArray();
+    cJSON_AddItemToArray(one, doc);
+    rc = add_counts(req, app, one);
+    cJSON_DetachItemViaPointer(one, doc);
+    cJSON_Delete(one);
+    if (rc)
+        cJSON_Delete(doc);
+    else
+        cdp_http_reply_json(req, 200, doc);
 }
 
 void cdp_api_segment_delete(struct cdp_http_req *req, void *app)
@@ -48,5 +90,25 @@ void cdp_api_segment_delete(struct cdp_http_req *req, void *app)
 
 void cdp_api_segment_list(struct cdp_http_req *req, void *app)
 {
-    cdp_api_entity_list(req, app, KIND, "segments");
+    int start, limit;
+    cdp_api_paging(req, &start, &limit);
+    struct cdp_store *s = cdp_api_store(app, req);
+    if (!s)
+        return;
+    cJSON *list = NULL;
+    long total = 0;
+    int rc = s->ops->entity_list(s, KIND, start, limit, &list, &total);
+    cdp_api_store_put(app, s);
+    if (rc) {
+        cdp_api_reply_err(req, rc, "segments");
+        return;
+    }
+    if (add_counts(req, app, list)) {
+        cJSON_Delete(list);
+        return;
+    }
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "total", (double)total);
+    cJSON_AddItemToObject(j, "result", list);
+    cdp_http_reply_json(req, 200, j);
 }

@@ -74,6 +74,8 @@ struct cdp_store_ops {
      * stored documents in sessions[] and events[] are cJSON_Raw text, printed as they are and
      * never parsed (an export may hold 100,000 events). */
     int (*profile_export)(struct cdp_store *s, const char *id, long max_events, cJSON **out);
+    /* How many profiles hold each segment: a new object {machine name: count}. */
+    int (*segment_counts)(struct cdp_store *s, cJSON **out);
 
     /* Config entities by kind ("event-source", ...) and id. */
     int (*entity_get)(struct cdp_store *s, const char *kind, const char *id, cJSON **out);

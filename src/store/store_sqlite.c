@@ -60,6 +60,7 @@ enum stmt_id {
     ST_TOKEN_DELETE,
     ST_META_GET,
     ST_META_PUT,
+    ST_SEGMENT_COUNTS,
     ST_COUNT
 };
 
@@ -154,6 +155,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_TOKEN_SLIDE] = "UPDATE token SET expires = ?2 WHERE hash = ?1 AND expires < ?2 - ?3",
     [ST_TOKEN_DELETE] = "DELETE FROM token WHERE hash = ?1",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [ST_SEGMENT_COUNTS] =
+        "SELECT s.value, count(*) FROM profile p, json_each(p.doc, '$.segments') s "
+        "WHERE s.type = 'text' GROUP BY s.value",
     [ST_META_PUT] = "INSERT INTO meta(key, value) VALUES(?1, ?2) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 };
@@ -828,6 +832,26 @@ static int sq_checkpoint(struct cdp_store *base, int *log_pages)
     return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : db_err(s, "checkpoint");
 }
 
+static int sq_segment_counts(struct cdp_store *base, cJSON **out)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_SEGMENT_COUNTS);
+    cJSON *counts = cJSON_CreateObject();
+    int rc;
+    while (counts && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        cJSON_AddNumberToObject(counts, (const char *)sqlite3_column_text(st, 0),
+                                (double)sqlite3_column_int64(st, 1));
+    sqlite3_reset(st);
+    if (!counts)
+        return CDP_E_NOMEM;
+    if (rc != SQLITE_DONE) {
+        cJSON_Delete(counts);
+        return db_err(s, "segment counts");
+    }
+    *out = counts;
+    return 0;
+}
+
 static int sq_meta_get(struct cdp_store *base, const char *key, char *out, size_t outlen)
 {
     struct sqlite_store *s = SS(base);
@@ -871,6 +895,7 @@ const struct cdp_store_ops cdp_store_sqlite_ops = {
     .events_by_profile = sq_events_by_profile,
     .profile_erase = sq_profile_erase,
     .profile_export = sq_profile_export,
+    .segment_counts = sq_segment_counts,
     .entity_get = sq_entity_get,
     .entity_put = sq_entity_put,
     .entity_delete = sq_entity_delete,

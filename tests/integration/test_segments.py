@@ -74,6 +74,13 @@ def test_live_segmentation_adds_and_removes(server):
     assert sorted(segments_of(server, pid)) == ["ever-big", "returning"]
     p = server.profile(pid).body
     assert p["metadata"]["time"]["segmentation"]
+    # membership counts
+    other = server.track(payload(src, new_id("s"), events=[purchase(300)])).body["profile"]["id"]
+    counts = {s["machine_name"]: s["count"] for s in server.api_get("/segments").body["result"]}
+    assert counts == {"big-order": 1, "ever-big": 2, "returning": 1, "never": 0}, counts
+    seg = [s for s in server.api_get("/segments").body["result"] if s["machine_name"] == "ever-big"][0]
+    assert server.api_get("/segment/%s" % seg["id"]).body["count"] == 2
+    assert other != pid
 
 
 def test_segment_changes_apply_to_the_next_request(server):

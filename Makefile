@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 DEB_PKGS = build-essential meson ninja-build pkg-config clang clang-format \
 	libmicrohttpd-dev libcjson-dev libsqlite3-dev libpcre2-dev libyaml-dev libsodium-dev \
-	libcmocka-dev libjemalloc-dev libcurl4-openssl-dev uap-core python3 python3-pytest wrk curl
+	libcmocka-dev libjemalloc-dev libcurl4-openssl-dev uap-core json-schema-test-suite python3 python3-pytest wrk curl
 
 .PHONY: all deps build run test unit integration asan fuzz fuzz-build bench fmt fmt-check clean
 

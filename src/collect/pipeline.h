@@ -90,6 +90,11 @@ int cdp_routing_segments(struct cdp_routing *rt, struct cdp_store *s,
 /* Every consent type document (an array), borrowed until the next sync. */
 int cdp_routing_consent_types(struct cdp_routing *rt, struct cdp_store *s, const cJSON **out);
 
+/* Validates event's properties against the enabled validators of its type: 0 valid, 1 invalid
+ * (why in err), or a CDP_E_* code. */
+int cdp_routing_validate(struct cdp_routing *rt, struct cdp_store *s, const cJSON *event, char *err,
+                         size_t errlen);
+
 /* A multiset of ids (profiles and sessions of waiting jobs). */
 struct cdp_busy *cdp_busy_new(void);
 void cdp_busy_free(struct cdp_busy *b);

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "flow/engine.h"
 #include "flow/segment.h"
+#include "model/jsonschema.h"
 #include "store/store.h"
 
 #include <stdint.h>
@@ -20,6 +21,11 @@
 struct rule {
     char *id, *name, *event_type, *source, *flow_id; /* source "" = any */
     cJSON *consents; /* NULL, or ids the profile must have granted (properties.consents) */
+};
+
+struct validator {
+    char *type, *name;
+    struct cdp_jsonschema *schema;
 };
 
 struct plan_entry {
@@ -34,6 +40,9 @@ struct cdp_routing {
     struct cdp_segment **segments; /* enabled ones, compiled */
     int nsegments;
     cJSON *consent_types; /* NULL until loaded */
+    struct validator *validators;
+    int nvalidators;
+    bool validators_loaded;
     struct rule *rules;
     size_t nrules;
     struct plan_entry *plans;
@@ -71,6 +80,15 @@ static void clear(struct cdp_routing *rt)
     rt->segments_loaded = false;
     cJSON_Delete(rt->consent_types);
     rt->consent_types = NULL;
+    for (int i = 0; i < rt->nvalidators; i++) {
+        free(rt->validators[i].type);
+        free(rt->validators[i].name);
+        cdp_jsonschema_free(rt->validators[i].schema);
+    }
+    free(rt->validators);
+    rt->validators = NULL;
+    rt->nvalidators = 0;
+    rt->validators_loaded = false;
     free(rt->rules);
     free(rt->plans);
     rt->rules = NULL;
@@ -350,6 +368,79 @@ int cdp_routing_consent_types(struct cdp_routing *rt, struct cdp_store *s, const
         rt->consent_types = all;
     }
     *out = rt->consent_types;
+    return 0;
+}
+
+/* --- event validators --- */
+
+static int load_validators(struct cdp_routing *rt, struct cdp_store *s)
+{
+    for (int start = 0;; start += 500) {
+        cJSON *list = NULL;
+        long total = 0;
+        int rc = s->ops->entity_list(s, "event-validator", start, 500, &list, &total);
+        if (rc)
+            return rc;
+        const cJSON *d;
+        cJSON_ArrayForEach(d, list)
+        {
+            const char *type = cdp_json_str(d, "event_type.id"), *name = cdp_json_str(d, "name");
+            if (!cdp_json_flag(d, "enabled", true) || !type)
+                continue;
+            struct cdp_jsonschema *js;
+            char err[300];
+            if ((rc = cdp_jsonschema_compile(cdp_json_get(d, "validation.json_schema"), &js, err,
+                                             sizeof(err)))) {
+                if (rc == CDP_E_NOMEM) {
+                    cJSON_Delete(list);
+                    return rc;
+                }
+                cdp_warn("event validator %s: %s", cdp_json_str(d, "id"), err);
+                continue;
+            }
+            struct validator *more =
+                realloc(rt->validators, (size_t)(rt->nvalidators + 1) * sizeof(*more));
+            if (more)
+                rt->validators = more;
+            char *t = strdup(type), *n = strdup(name ? name : type);
+            if (!more || !t || !n) {
+                free(t);
+                free(n);
+                cdp_jsonschema_free(js);
+                cJSON_Delete(list);
+                return CDP_E_NOMEM;
+            }
+            rt->validators[rt->nvalidators++] = (struct validator){t, n, js};
+        }
+        int n = cJSON_GetArraySize(list);
+        cJSON_Delete(list);
+        if (n < 500 || start + n >= total)
+            break;
+    }
+    rt->validators_loaded = true;
+    return 0;
+}
+
+int cdp_routing_validate(struct cdp_routing *rt, struct cdp_store *s, const cJSON *event, char *err,
+                         size_t errlen)
+{
+    if (!rt->validators_loaded) {
+        int rc = load_validators(rt, s);
+        if (rc)
+            return rc;
+    }
+    const char *type = cdp_json_str(event, "type");
+    const cJSON *props = cJSON_GetObjectItemCaseSensitive(event, "properties");
+    for (int i = 0; type && i < rt->nvalidators; i++) {
+        const struct validator *v = &rt->validators[i];
+        char why[400];
+        if (strcmp(v->type, type) == 0 &&
+            !cdp_jsonschema_validate(v->schema, props, why, sizeof(why))) {
+            snprintf(err, errlen, "event `%s` is invalid (validator `%s`): properties%s", type,
+                     v->name, why);
+            return 1;
+        }
+    }
     return 0;
 }
 

@@ -393,6 +393,27 @@ void cdp_track_free(struct track *t)
     free(t);
 }
 
+/* Event validation: an event whose properties fail a validator of its type is stored with
+ * metadata.valid false and the reason in metadata.error, is not routed, and the reply's warnings
+ * say why. */
+static int validate(struct track *t)
+{
+    for (int i = 0; i < t->nevents; i++) {
+        cJSON *e = t->events[i].doc;
+        char why[600];
+        int rc = cdp_routing_validate(t->env->routing, t->env->store, e, why, sizeof(why));
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            continue;
+        cJSON *md = cdp_json_obj(e, "metadata");
+        cdp_json_put_bool(md, "valid", false);
+        cdp_json_put_str(md, "error", why);
+        cJSON_AddItemToArray(t->warnings, cJSON_CreateString(why));
+    }
+    return 0;
+}
+
 /* Tracardi's consent-update events: properties.consents ({type id: true | false}) and
  * properties.all change profile.consents before the flows run. An update naming an unknown,
  * disabled or unrevokable consent makes the event invalid (so it is not routed) with a warning;
@@ -402,7 +423,8 @@ static int consent_updates(struct track *t)
     for (int i = 0; i < t->nevents; i++) {
         cJSON *e = t->events[i].doc;
         const char *type = cdp_json_str(e, "type");
-        if (!type || strcmp(type, "consent-update") != 0)
+        if (!type || strcmp(type, "consent-update") != 0 ||
+            !cdp_json_flag(cdp_json_get(e, "metadata"), "valid", true))
             continue;
         char err[300];
         int rc = CDP_E_INVALID;
@@ -727,7 +749,7 @@ int cdp_track_run(struct cdp_track_env *env, struct cdp_job *job)
             return conclude(t, rc);
     }
     t->source = NULL;
-    if ((rc = consent_updates(t)) || (rc = route(t, source_id)))
+    if ((rc = validate(t)) || (rc = consent_updates(t)) || (rc = route(t, source_id)))
         return conclude(t, rc);
     return conclude(t, run_flows(t));
 }

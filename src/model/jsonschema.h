@@ -12,10 +12,13 @@
  * maxContains, maxProperties, minProperties, required, properties, patternProperties,
  * additionalProperties, propertyNames, dependentRequired, dependentSchemas, dependencies
  * (draft 7: arrays are dependentRequired, schemas dependentSchemas), allOf, anyOf, oneOf, not,
- * if/then/else, $ref, $defs, definitions, and the boolean schemas true and false.
- * Not asserted: format (an annotation), unevaluatedProperties, unevaluatedItems, $anchor,
- * $dynamicRef, content*; unknown keywords, title, description, default, examples, $comment and
- * the like are ignored. $ref siblings apply alongside it (2020-12), not replaced by it (draft 7).
+ * if/then/else, unevaluatedProperties, unevaluatedItems (they see what properties,
+ * patternProperties, additionalProperties, prefixItems, items, contains and nested unevaluated*
+ * evaluated through $ref, allOf, passing anyOf/oneOf branches, if/then/else and
+ * dependentSchemas), $ref, $defs, definitions, and the boolean schemas true and false.
+ * Not asserted: format (an annotation only), $anchor, $dynamicRef/$recursiveRef, $id as a base
+ * URI, content*; unknown keywords, title, description, default, examples, $comment and the like
+ * are ignored. Siblings of $ref apply alongside it (2020-12), not replaced by it (draft 7).
  *
  * $ref: only references inside the schema ("#", "#/json/pointer" with ~0 ~1 and %-escapes)
  * are resolved; anything else (remote or relative URIs, "#anchor" names) is refused when

@@ -4,7 +4,7 @@
 set -eu
 build=$1
 secs=$2
-for t in fuzz_payload fuzz_form fuzz_useragent fuzz_iso fuzz_tql fuzz_flow; do
+for t in fuzz_payload fuzz_form fuzz_useragent fuzz_iso fuzz_tql fuzz_flow fuzz_jsonschema; do
     corpus="$build/corpus/$t"
     mkdir -p "$corpus"
     echo "fuzzing $t for ${secs}s"

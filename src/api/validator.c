@@ -1,0 +1,118 @@
+/* Event validators (tracardi-api.md §2.11): a JSON Schema per event type that the properties of
+ * every event of that type must satisfy. POST /event-validator, GET|DELETE /event-validator/{id},
+ * GET /event-validators. The schema is compiled when saved, so a schema the validator cannot
+ * use is refused with the JSON pointer of its bad part. */
+#include "api/api.h"
+#include "core/err.h"
+#include "core/id.h"
+#include "core/json.h"
+#include "http/http.h"
+#include "model/jsonschema.h"
+#include "store/store.h"
+
+#include <stdio.h>
+
+#define KIND "event-validator"
+
+/* Checks and completes a validator; 0, or a 422 message in err. */
+static int normalize(cJSON *doc, char *err, size_t errlen)
+{
+    if (!cJSON_IsObject(doc)) {
+        snprintf(err, errlen, "body: expected a validator object");
+        return CDP_E_INVALID;
+    }
+    const char *id = cdp_json_str(doc, "id");
+    if (!id || !*id) {
+        char uuid[CDP_UUID_LEN];
+        cdp_id_uuid4(uuid);
+        cdp_json_put_str(doc, "id", uuid);
+    }
+    const char *name = cdp_json_str(doc, "name");
+    if (!name || !*name) {
+        snprintf(err, errlen, "name: a validator needs a name");
+        return CDP_E_INVALID;
+    }
+    const cJSON *et = cJSON_GetObjectItemCaseSensitive(doc, "event_type");
+    const char *type = cJSON_IsString(et) ? et->valuestring : cdp_json_str(et, "id");
+    if (!type || !*type) {
+        snprintf(err, errlen, "event_type: required ({\"id\", \"name\"} or an event type id)");
+        return CDP_E_INVALID;
+    }
+    cJSON *named = cJSON_CreateObject();
+    cdp_json_put_str(named, "id", type);
+    const char *tname = cJSON_IsObject(et) ? cdp_json_str(et, "name") : NULL;
+    cdp_json_put_str(named, "name", tname ? tname : type);
+    cdp_json_put(doc, "event_type", named);
+    /* Tracardi keeps the schema under validation.json_schema; "schema" is accepted too. */
+    cJSON *schema = cJSON_DetachItemFromObjectCaseSensitive(doc, "schema");
+    if (!schema)
+        schema =
+            cJSON_DetachItemFromObjectCaseSensitive(cdp_json_get(doc, "validation"), "json_schema");
+    if (!cJSON_IsObject(schema) && !cJSON_IsBool(schema)) {
+        cJSON_Delete(schema);
+        snprintf(err, errlen, "validation.json_schema: expected a JSON Schema (an object)");
+        return CDP_E_INVALID;
+    }
+    struct cdp_jsonschema *compiled;
+    char why[300];
+    if (cdp_jsonschema_compile(schema, &compiled, why, sizeof(why))) {
+        cJSON_Delete(schema);
+        snprintf(err, errlen, "validation.json_schema: %s", why);
+        return CDP_E_INVALID;
+    }
+    cdp_jsonschema_free(compiled);
+    cdp_json_put(cdp_json_obj(doc, "validation"), "json_schema", schema);
+    const cJSON *en = cJSON_GetObjectItemCaseSensitive(doc, "enabled");
+    if (en && !cJSON_IsBool(en)) {
+        snprintf(err, errlen, "enabled: expected true or false");
+        return CDP_E_INVALID;
+    }
+    if (!en)
+        cJSON_AddBoolToObject(doc, "enabled", 1);
+    if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(doc, "description")))
+        cdp_json_put_str(doc, "description", "");
+    if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "tags")))
+        cdp_json_put(doc, "tags", cJSON_CreateArray());
+    return 0;
+}
+
+void cdp_api_validator_put(struct cdp_http_req *req, void *app)
+{
+    cJSON *doc = cdp_api_body_json(req, app);
+    if (!doc)
+        return;
+    char err[400];
+    if (normalize(doc, err, sizeof(err))) {
+        cJSON_Delete(doc);
+        cdp_http_reply_error(req, 422, "%s", err);
+        return;
+    }
+    struct cdp_store *s = cdp_api_store(app, req);
+    if (!s) {
+        cJSON_Delete(doc);
+        return;
+    }
+    int rc = s->ops->entity_put(s, KIND, cdp_json_str(doc, "id"), doc);
+    cdp_api_store_put(app, s);
+    if (rc) {
+        cJSON_Delete(doc);
+        cdp_api_reply_err(req, rc, "event validator");
+        return;
+    }
+    cdp_http_reply_json(req, 200, doc);
+}
+
+void cdp_api_validator_get(struct cdp_http_req *req, void *app)
+{
+    cdp_api_entity_get(req, app, KIND, "event validator");
+}
+
+void cdp_api_validator_delete(struct cdp_http_req *req, void *app)
+{
+    cdp_api_entity_delete(req, app, KIND, "event validator");
+}
+
+void cdp_api_validator_list(struct cdp_http_req *req, void *app)
+{
+    cdp_api_entity_list(req, app, KIND, "event validators");
+}

@@ -9,6 +9,9 @@
       deploys the 5-node flow of the flow scenario (start -> if -> copy data -> increment ->
       add segment) with a rule for page-view events of "bench"; with --slow-url also a flow
       whose remote-call node POSTs there, with a rule for "slow" events.
+  prep.py segments --admin http://127.0.0.1:P2 [--n 20]
+      creates N live segments for page-view events (conditions on the event and the profile,
+      half of them removing themselves when false).
   prep.py slowserver --port P [--delay 1.0]
       an HTTP server that answers every POST after --delay seconds (runs until killed).
   prep.py slowloop --url http://127.0.0.1:P1 --seconds S
@@ -112,6 +115,18 @@ def cmd_flows(a):
         admin_post(a, tok, "/rule", {"id": "bench-slow-rule", "name": "slow", "event_type": "slow",
                                      "source": "bench", "flow": "bench-slow"})
     print("prep: flows deployed%s" % (" (with the slow remote call)" if a.slow_url else ""))
+
+
+def cmd_segments(a):
+    tok = login(a)
+    for i in range(a.n):
+        cond = ("event@properties.price > %d" % (i * 3) if i % 2 == 0 else
+                "profile@metadata.time.visit.count >= %d AND event@properties.in_stock == true"
+                % (i // 2))
+        admin_post(a, tok, "/segment", {"name": "bench segment %d" % i, "condition": cond,
+                                        "eventType": ["page-view"],
+                                        "remove_when_false": i % 4 == 0})
+    print("prep: %d segments" % a.n)
 
 
 def cmd_slowserver(a):
@@ -290,6 +305,11 @@ def main():
     f.add_argument("--email", default="admin@bench.local")
     f.add_argument("--password", default="benchpass1")
     f.add_argument("--slow-url")
+    g = sp.add_parser("segments")
+    g.add_argument("--admin", required=True)
+    g.add_argument("--email", default="admin@bench.local")
+    g.add_argument("--password", default="benchpass1")
+    g.add_argument("--n", type=int, default=20)
     w = sp.add_parser("slowserver")
     w.add_argument("--port", type=int, required=True)
     w.add_argument("--delay", type=float, default=1.0)
@@ -305,7 +325,8 @@ def main():
     q.add_argument("--threads", type=int, default=4)
     a = ap.parse_args()
     {"source": cmd_source, "pairs": cmd_pairs, "send": cmd_send, "flows": cmd_flows,
-     "slowserver": cmd_slowserver, "slowloop": cmd_slowloop}[a.cmd](a)
+     "segments": cmd_segments, "slowserver": cmd_slowserver,
+     "slowloop": cmd_slowloop}[a.cmd](a)
 
 
 if __name__ == "__main__":

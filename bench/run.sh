@@ -24,6 +24,8 @@
 #                         increment -> add segment; bench/prep.py flows)
 #            ret_slow   = ret_full while another client keeps a remote-call flow waiting 1 s on a
 #                         slow local server, request after request (prep.py slowloop/slowserver)
+#            ret_seg    = ret_full with 20 live segments evaluated after every page view
+#                         (prep.py segments)
 # Every cdpd scenario has its own copy of one prepared data directory (user, event source
 # "bench", POOL profiles each with one session), so scenarios do not feed each other's data;
 # the data of one scenario does grow from round to round.
@@ -235,10 +237,21 @@ if [[ $needs_cdpd == 1 ]]; then
         stop_server
         rm -f "$WORK/prep"
     fi
+    if [[ " $SCENARIOS " == *" ret_seg "* ]]; then
+        cp -a "$WORK/template" "$WORK/template-seg"
+        ln -s "$WORK/template-seg" "$WORK/prep"
+        start_server prep "$OUT/logs/prep-seg-server.log"
+        python3 "$BENCH/prep.py" segments --admin "http://127.0.0.1:$ADMIN_PORT" --email "$EMAIL" \
+            --password "$PASS" >>"$OUT/logs/prep.log" 2>&1 ||
+            { cat "$OUT/logs/prep.log" >&2; die "prep segments failed"; }
+        stop_server
+        rm -f "$WORK/prep"
+    fi
     for s in $SCENARIOS; do
         case $s in
         hello) ;;
         ret_flow | ret_slow) cp -a "$WORK/template-flow" "$WORK/$s" ;;
+        ret_seg) cp -a "$WORK/template-seg" "$WORK/$s" ;;
         *) cp -a "$WORK/template" "$WORK/$s" ;;
         esac
     done
@@ -270,7 +283,7 @@ for r in $(seq "$RUNS"); do
     for s in $SCENARIOS; do
         case $s in
         hello) script=post_hello.lua; args=(); epr=1 ;;
-        ret_full | ret_normal | ret_flow | ret_slow)
+        ret_full | ret_normal | ret_flow | ret_slow | ret_seg)
             script=track_returning.lua; args=(-- "$WORK/pairs.txt"); epr=1 ;;
         new_full) script=track_new.lua; args=(); epr=1 ;;
         batch_full) script=track_batch.lua; args=(-- "$WORK/pairs.txt" "$BATCH"); epr=$BATCH ;;

@@ -19,6 +19,7 @@ LABELS = {
     "batch_full": "/track batch of 100 events, sync full",
     "ret_flow": "/track returning, each event runs a 5-node flow",
     "ret_slow": "ret_flow while a remote call waits 1 s, back to back",
+    "ret_seg": "/track returning, 20 live segments",
 }
 
 
@@ -161,6 +162,10 @@ def main():
     if r:
         checks.append(("a remote call waiting 1 s: others keep ≥ 90 % (ret_slow ÷ ret_flow)",
                        f"{r[0]:.1%} [{r[1]:.1%}–{r[2]:.1%}]", r[0] >= 0.90))
+    r = per_round_ratio(by, "ret_seg", "ret_full")
+    if r:
+        checks.append(("20 live segments: ≥ 80 % of plain /track req/s (ret_seg ÷ ret_full)",
+                       f"{r[0]:.1%} [{r[1]:.1%}–{r[2]:.1%}]", r[0] >= 0.80))
     cd = [v for k, v in summary.items() if k != "hello"]
     if cd:
         idle = max(v["idle"] for v in cd)

@@ -95,6 +95,11 @@ int cdp_routing_consent_types(struct cdp_routing *rt, struct cdp_store *s, const
 int cdp_routing_validate(struct cdp_routing *rt, struct cdp_store *s, const cJSON *event, char *err,
                          size_t errlen);
 
+/* Applies the enabled event-to-profile mappings of event's type (flow/mapping.h) to profile:
+ * 1 when it changed, 0 when not, or a CDP_E_* code. */
+int cdp_routing_map(struct cdp_routing *rt, struct cdp_store *s, const cJSON *event, cJSON *profile,
+                    const cJSON *session, int64_t now_us);
+
 /* A multiset of ids (profiles and sessions of waiting jobs). */
 struct cdp_busy *cdp_busy_new(void);
 void cdp_busy_free(struct cdp_busy *b);

@@ -9,6 +9,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "flow/engine.h"
+#include "flow/mapping.h"
 #include "flow/segment.h"
 #include "model/jsonschema.h"
 #include "store/store.h"
@@ -43,6 +44,9 @@ struct cdp_routing {
     struct validator *validators;
     int nvalidators;
     bool validators_loaded;
+    struct cdp_mapping **mappings;
+    int nmappings;
+    bool mappings_loaded;
     struct rule *rules;
     size_t nrules;
     struct plan_entry *plans;
@@ -89,6 +93,12 @@ static void clear(struct cdp_routing *rt)
     rt->validators = NULL;
     rt->nvalidators = 0;
     rt->validators_loaded = false;
+    for (int i = 0; i < rt->nmappings; i++)
+        cdp_mapping_free(rt->mappings[i]);
+    free(rt->mappings);
+    rt->mappings = NULL;
+    rt->nmappings = 0;
+    rt->mappings_loaded = false;
     free(rt->rules);
     free(rt->plans);
     rt->rules = NULL;
@@ -442,6 +452,71 @@ int cdp_routing_validate(struct cdp_routing *rt, struct cdp_store *s, const cJSO
         }
     }
     return 0;
+}
+
+/* --- event-to-profile mappings --- */
+
+static int load_mappings(struct cdp_routing *rt, struct cdp_store *s)
+{
+    for (int start = 0;; start += 500) {
+        cJSON *list = NULL;
+        long total = 0;
+        int rc = s->ops->entity_list(s, "event-to-profile", start, 500, &list, &total);
+        if (rc)
+            return rc;
+        const cJSON *d;
+        cJSON_ArrayForEach(d, list)
+        {
+            if (!cdp_json_flag(d, "enabled", true))
+                continue;
+            struct cdp_mapping *m;
+            char err[300];
+            if ((rc = cdp_mapping_compile(d, &m, err, sizeof(err)))) {
+                if (rc == CDP_E_NOMEM) {
+                    cJSON_Delete(list);
+                    return rc;
+                }
+                cdp_warn("event-to-profile mapping %s: %s", cdp_json_str(d, "id"), err);
+                continue;
+            }
+            struct cdp_mapping **more =
+                realloc(rt->mappings, (size_t)(rt->nmappings + 1) * sizeof(*more));
+            if (!more) {
+                cdp_mapping_free(m);
+                cJSON_Delete(list);
+                return CDP_E_NOMEM;
+            }
+            rt->mappings = more;
+            rt->mappings[rt->nmappings++] = m;
+        }
+        int n = cJSON_GetArraySize(list);
+        cJSON_Delete(list);
+        if (n < 500 || start + n >= total)
+            break;
+    }
+    rt->mappings_loaded = true;
+    return 0;
+}
+
+int cdp_routing_map(struct cdp_routing *rt, struct cdp_store *s, const cJSON *event, cJSON *profile,
+                    const cJSON *session, int64_t now_us)
+{
+    if (!rt->mappings_loaded) {
+        int rc = load_mappings(rt, s);
+        if (rc)
+            return rc;
+    }
+    const char *type = cdp_json_str(event, "type");
+    int changed = 0;
+    for (int i = 0; type && i < rt->nmappings; i++) {
+        if (strcmp(cdp_mapping_event_type(rt->mappings[i]), type) != 0)
+            continue;
+        int rc = cdp_mapping_apply(rt->mappings[i], event, profile, session, now_us);
+        if (rc < 0)
+            return rc;
+        changed |= rc;
+    }
+    return changed;
 }
 
 /* --- ids held by waiting jobs --- */

@@ -456,6 +456,22 @@ static int consent_updates(struct track *t)
     return 0;
 }
 
+/* Event-to-profile mappings of every valid event, before the flows see the profile. */
+static int map_events(struct track *t)
+{
+    for (int i = 0; t->profile && i < t->nevents; i++) {
+        const cJSON *e = t->events[i].doc;
+        if (!cdp_json_flag(cdp_json_get(e, "metadata"), "valid", true))
+            continue;
+        int rc = cdp_routing_map(t->env->routing, t->env->store, e, t->profile, t->session, t->now);
+        if (rc < 0)
+            return rc;
+        if (rc)
+            t->profile_changed = true;
+    }
+    return 0;
+}
+
 /* Most flows one event runs; more matching rules are reported as a warning. */
 #define MAX_FLOWS 32
 
@@ -749,7 +765,8 @@ int cdp_track_run(struct cdp_track_env *env, struct cdp_job *job)
             return conclude(t, rc);
     }
     t->source = NULL;
-    if ((rc = validate(t)) || (rc = consent_updates(t)) || (rc = route(t, source_id)))
+    if ((rc = validate(t)) || (rc = consent_updates(t)) || (rc = map_events(t)) ||
+        (rc = route(t, source_id)))
         return conclude(t, rc);
     return conclude(t, run_flows(t));
 }

@@ -172,6 +172,8 @@ static void path_pop(struct js_path *p, size_t old)
 }
 
 static void vformat_at(char *err, size_t errlen, const struct js_path *p, const char *fmt,
+                       va_list ap) __attribute__((format(printf, 4, 0)));
+static void vformat_at(char *err, size_t errlen, const struct js_path *p, const char *fmt,
                        va_list ap)
 {
     if (!err || errlen == 0)

@@ -170,6 +170,33 @@ cJSON *cdp_api_body_json(struct cdp_http_req *req, struct cdp_api *api)
     return doc;
 }
 
+void cdp_api_entity_put(struct cdp_http_req *req, struct cdp_api *api, const char *kind,
+                        const char *what, int (*normalize)(cJSON *doc, char *err, size_t errlen))
+{
+    cJSON *doc = cdp_api_body_json(req, api);
+    if (!doc)
+        return;
+    char err[400];
+    if (normalize(doc, err, sizeof(err))) {
+        cJSON_Delete(doc);
+        cdp_http_reply_error(req, 422, "%s", err);
+        return;
+    }
+    struct cdp_store *s = cdp_api_store(api, req);
+    if (!s) {
+        cJSON_Delete(doc);
+        return;
+    }
+    int rc = s->ops->entity_put(s, kind, cdp_json_str(doc, "id"), doc);
+    cdp_api_store_put(api, s);
+    if (rc) {
+        cJSON_Delete(doc);
+        cdp_api_reply_err(req, rc, what);
+        return;
+    }
+    cdp_http_reply_json(req, 200, doc);
+}
+
 void cdp_api_entity_get(struct cdp_http_req *req, struct cdp_api *api, const char *kind,
                         const char *what)
 {

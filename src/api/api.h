@@ -88,8 +88,12 @@ void cdp_api_rules_by_event_type(struct cdp_http_req *req, void *app);
 const char *cdp_api_user_id(const struct cdp_http_req *req);
 /* The request body as JSON, or NULL after replying 422 (too deep, malformed). */
 cJSON *cdp_api_body_json(struct cdp_http_req *req, struct cdp_api *api);
-/* The generic config-entity answers: the entity of kind with the id in the path, or 404
- * (what names it in messages); delete it ({"deleted": 1}); a page of them ({total, result}). */
+/* The generic config-entity answers: save the body as an entity of kind after normalize (which
+ * checks it, fills defaults and an id, or writes a 422 message); the entity with the id in the
+ * path, or 404 (what names it in messages); delete it ({"deleted": 1}); a page of them
+ * ({total, result}). */
+void cdp_api_entity_put(struct cdp_http_req *req, struct cdp_api *api, const char *kind,
+                        const char *what, int (*normalize)(cJSON *doc, char *err, size_t errlen));
 void cdp_api_entity_get(struct cdp_http_req *req, struct cdp_api *api, const char *kind,
                         const char *what);
 void cdp_api_entity_delete(struct cdp_http_req *req, struct cdp_api *api, const char *kind,

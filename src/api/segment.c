@@ -12,28 +12,7 @@
 
 void cdp_api_segment_put(struct cdp_http_req *req, void *app)
 {
-    cJSON *doc = cdp_api_body_json(req, app);
-    if (!doc)
-        return;
-    char err[300];
-    if (cdp_segment_normalize(doc, err, sizeof(err))) {
-        cJSON_Delete(doc);
-        cdp_http_reply_error(req, 422, "%s", err);
-        return;
-    }
-    struct cdp_store *s = cdp_api_store(app, req);
-    if (!s) {
-        cJSON_Delete(doc);
-        return;
-    }
-    int rc = s->ops->entity_put(s, KIND, cdp_json_str(doc, "id"), doc);
-    cdp_api_store_put(app, s);
-    if (rc) {
-        cJSON_Delete(doc);
-        cdp_api_reply_err(req, rc, "segment");
-        return;
-    }
-    cdp_http_reply_json(req, 200, doc);
+    cdp_api_entity_put(req, app, KIND, "segment", cdp_segment_normalize);
 }
 
 /* Adds "count", the number of profiles in the segment, to each segment document of list. */

@@ -133,6 +133,31 @@ static const char *ref_id(const cJSON *doc, const char *key)
     return cdp_json_str(v, "id");
 }
 
+/* Calls add for every entity of kind, a page at a time; stops at the first error. */
+static int each_entity(struct cdp_routing *rt, struct cdp_store *s, const char *kind,
+                       int (*add)(struct cdp_routing *rt, const cJSON *doc))
+{
+    for (int start = 0;; start += 500) {
+        cJSON *list = NULL;
+        long total = 0;
+        int rc = s->ops->entity_list(s, kind, start, 500, &list, &total);
+        if (rc)
+            return rc;
+        const cJSON *d;
+        cJSON_ArrayForEach(d, list)
+        {
+            if ((rc = add(rt, d))) {
+                cJSON_Delete(list);
+                return rc;
+            }
+        }
+        int n = cJSON_GetArraySize(list);
+        cJSON_Delete(list);
+        if (n < 500 || start + n >= total)
+            return 0;
+    }
+}
+
 /* The consent ids a rule requires (Tracardi's properties.consents: [{id, name}] or ids). */
 static int consents_of(const cJSON *rule, cJSON **out)
 {
@@ -176,49 +201,38 @@ static int rule_cmp(const void *a, const void *b)
     return c ? c : strcmp(x->id, y->id);
 }
 
+static int add_rule(struct cdp_routing *rt, const cJSON *r)
+{
+    const char *type = ref_id(r, "event_type"), *flow = ref_id(r, "flow");
+    const char *src = ref_id(r, "source");
+    if (!cdp_json_flag(r, "enabled", true) || !type || !flow)
+        return 0;
+    struct rule *more = realloc(rt->rules, (rt->nrules + 1) * sizeof(*more));
+    if (!more)
+        return CDP_E_NOMEM;
+    rt->rules = more;
+    const char *name = cdp_json_str(r, "name"), *id = cdp_json_str(r, "id");
+    struct rule *nr = &rt->rules[rt->nrules++];
+    *nr = (struct rule){
+        .id = strdup(id ? id : ""),
+        .name = strdup(name ? name
+                       : id ? id
+                            : ""),
+        .event_type = strdup(type),
+        .source = strdup(src ? src : ""),
+        .flow_id = strdup(flow),
+    };
+    if (!nr->id || !nr->name || !nr->event_type || !nr->source || !nr->flow_id ||
+        consents_of(r, &nr->consents))
+        return CDP_E_NOMEM;
+    return 0;
+}
+
 static int load(struct cdp_routing *rt, struct cdp_store *s)
 {
-    for (int start = 0;; start += 500) {
-        cJSON *list = NULL;
-        long total = 0;
-        int rc = s->ops->entity_list(s, "rule", start, 500, &list, &total);
-        if (rc)
-            return rc;
-        const cJSON *r;
-        cJSON_ArrayForEach(r, list)
-        {
-            const char *type = ref_id(r, "event_type"), *flow = ref_id(r, "flow");
-            const char *src = ref_id(r, "source");
-            if (!cdp_json_flag(r, "enabled", true) || !type || !flow)
-                continue;
-            struct rule *more = realloc(rt->rules, (rt->nrules + 1) * sizeof(*more));
-            if (!more) {
-                cJSON_Delete(list);
-                return CDP_E_NOMEM;
-            }
-            rt->rules = more;
-            const char *name = cdp_json_str(r, "name"), *id = cdp_json_str(r, "id");
-            rt->rules[rt->nrules++] = (struct rule){
-                .id = strdup(id ? id : ""),
-                .name = strdup(name ? name
-                               : id ? id
-                                    : ""),
-                .event_type = strdup(type),
-                .source = strdup(src ? src : ""),
-                .flow_id = strdup(flow),
-            };
-            struct rule *nr = &rt->rules[rt->nrules - 1];
-            if (!nr->id || !nr->name || !nr->event_type || !nr->source || !nr->flow_id ||
-                consents_of(r, &nr->consents)) {
-                cJSON_Delete(list);
-                return CDP_E_NOMEM;
-            }
-        }
-        int n = cJSON_GetArraySize(list);
-        cJSON_Delete(list);
-        if (n < 500 || start + n >= total)
-            break;
-    }
+    int rc = each_entity(rt, s, "rule", add_rule);
+    if (rc)
+        return rc;
     /* Flows run in the order of their rules' names (then ids): predictable, and in the
      * user's hands ("10 enrich", "20 score"). */
     if (rt->nrules > 1)
@@ -294,45 +308,25 @@ int cdp_routing_match(struct cdp_routing *rt, struct cdp_store *s, const char *t
 
 /* --- segments --- */
 
-static int load_segments(struct cdp_routing *rt, struct cdp_store *s)
+static int add_segment(struct cdp_routing *rt, const cJSON *d)
 {
-    for (int start = 0;; start += 500) {
-        cJSON *list = NULL;
-        long total = 0;
-        int rc = s->ops->entity_list(s, "segment", start, 500, &list, &total);
-        if (rc)
-            return rc;
-        const cJSON *d;
-        cJSON_ArrayForEach(d, list)
-        {
-            if (!cdp_json_flag(d, "enabled", true))
-                continue;
-            struct cdp_segment *seg;
-            char err[300];
-            if ((rc = cdp_segment_compile(d, &seg, err, sizeof(err)))) {
-                if (rc == CDP_E_NOMEM) {
-                    cJSON_Delete(list);
-                    return rc;
-                }
-                cdp_warn("segment %s: %s", cdp_json_str(d, "id"), err);
-                continue;
-            }
-            struct cdp_segment **more =
-                realloc(rt->segments, (size_t)(rt->nsegments + 1) * sizeof(*more));
-            if (!more) {
-                cdp_segment_free(seg);
-                cJSON_Delete(list);
-                return CDP_E_NOMEM;
-            }
-            rt->segments = more;
-            rt->segments[rt->nsegments++] = seg;
-        }
-        int n = cJSON_GetArraySize(list);
-        cJSON_Delete(list);
-        if (n < 500 || start + n >= total)
-            break;
+    if (!cdp_json_flag(d, "enabled", true))
+        return 0;
+    struct cdp_segment *seg;
+    char err[300];
+    int rc = cdp_segment_compile(d, &seg, err, sizeof(err));
+    if (rc) {
+        if (rc != CDP_E_NOMEM)
+            cdp_warn("segment %s: %s", cdp_json_str(d, "id"), err);
+        return rc == CDP_E_NOMEM ? rc : 0;
     }
-    rt->segments_loaded = true;
+    struct cdp_segment **more = realloc(rt->segments, (size_t)(rt->nsegments + 1) * sizeof(*more));
+    if (!more) {
+        cdp_segment_free(seg);
+        return CDP_E_NOMEM;
+    }
+    rt->segments = more;
+    rt->segments[rt->nsegments++] = seg;
     return 0;
 }
 
@@ -340,13 +334,12 @@ int cdp_routing_segments(struct cdp_routing *rt, struct cdp_store *s,
                          struct cdp_segment *const **out)
 {
     if (!rt->segments_loaded) {
-        int rc = load_segments(rt, s);
+        int rc = each_entity(rt, s, "segment", add_segment);
         if (rc) {
-            for (int i = 0; i < rt->nsegments; i++)
-                cdp_segment_free(rt->segments[i]);
-            rt->nsegments = 0;
+            clear(rt); /* a partial load is not kept */
             return rc;
         }
+        rt->segments_loaded = true;
     }
     *out = rt->segments;
     return rt->nsegments;
@@ -354,28 +347,23 @@ int cdp_routing_segments(struct cdp_routing *rt, struct cdp_store *s,
 
 /* --- consent types --- */
 
+static int add_consent_type(struct cdp_routing *rt, const cJSON *d)
+{
+    cJSON *copy = cJSON_Duplicate(d, true);
+    return copy && cJSON_AddItemToArray(rt->consent_types, copy) ? 0 : CDP_E_NOMEM;
+}
+
 int cdp_routing_consent_types(struct cdp_routing *rt, struct cdp_store *s, const cJSON **out)
 {
     if (!rt->consent_types) {
-        cJSON *all = cJSON_CreateArray();
-        if (!all)
+        if (!(rt->consent_types = cJSON_CreateArray()))
             return CDP_E_NOMEM;
-        for (int start = 0;; start += 500) {
-            cJSON *list = NULL;
-            long total = 0;
-            int rc = s->ops->entity_list(s, "consent-type", start, 500, &list, &total);
-            if (rc) {
-                cJSON_Delete(all);
-                return rc;
-            }
-            int n = cJSON_GetArraySize(list);
-            while (list->child)
-                cJSON_AddItemToArray(all, cJSON_DetachItemViaPointer(list, list->child));
-            cJSON_Delete(list);
-            if (n < 500 || start + n >= total)
-                break;
+        int rc = each_entity(rt, s, "consent-type", add_consent_type);
+        if (rc) {
+            cJSON_Delete(rt->consent_types);
+            rt->consent_types = NULL;
+            return rc;
         }
-        rt->consent_types = all;
     }
     *out = rt->consent_types;
     return 0;
@@ -383,51 +371,31 @@ int cdp_routing_consent_types(struct cdp_routing *rt, struct cdp_store *s, const
 
 /* --- event validators --- */
 
-static int load_validators(struct cdp_routing *rt, struct cdp_store *s)
+static int add_validator(struct cdp_routing *rt, const cJSON *d)
 {
-    for (int start = 0;; start += 500) {
-        cJSON *list = NULL;
-        long total = 0;
-        int rc = s->ops->entity_list(s, "event-validator", start, 500, &list, &total);
-        if (rc)
-            return rc;
-        const cJSON *d;
-        cJSON_ArrayForEach(d, list)
-        {
-            const char *type = cdp_json_str(d, "event_type.id"), *name = cdp_json_str(d, "name");
-            if (!cdp_json_flag(d, "enabled", true) || !type)
-                continue;
-            struct cdp_jsonschema *js;
-            char err[300];
-            if ((rc = cdp_jsonschema_compile(cdp_json_get(d, "validation.json_schema"), &js, err,
-                                             sizeof(err)))) {
-                if (rc == CDP_E_NOMEM) {
-                    cJSON_Delete(list);
-                    return rc;
-                }
-                cdp_warn("event validator %s: %s", cdp_json_str(d, "id"), err);
-                continue;
-            }
-            struct validator *more =
-                realloc(rt->validators, (size_t)(rt->nvalidators + 1) * sizeof(*more));
-            if (more)
-                rt->validators = more;
-            char *t = strdup(type), *n = strdup(name ? name : type);
-            if (!more || !t || !n) {
-                free(t);
-                free(n);
-                cdp_jsonschema_free(js);
-                cJSON_Delete(list);
-                return CDP_E_NOMEM;
-            }
-            rt->validators[rt->nvalidators++] = (struct validator){t, n, js};
-        }
-        int n = cJSON_GetArraySize(list);
-        cJSON_Delete(list);
-        if (n < 500 || start + n >= total)
-            break;
+    const char *type = cdp_json_str(d, "event_type.id"), *name = cdp_json_str(d, "name");
+    if (!cdp_json_flag(d, "enabled", true) || !type)
+        return 0;
+    struct cdp_jsonschema *js;
+    char err[300];
+    int rc =
+        cdp_jsonschema_compile(cdp_json_get(d, "validation.json_schema"), &js, err, sizeof(err));
+    if (rc) {
+        if (rc != CDP_E_NOMEM)
+            cdp_warn("event validator %s: %s", cdp_json_str(d, "id"), err);
+        return rc == CDP_E_NOMEM ? rc : 0;
     }
-    rt->validators_loaded = true;
+    struct validator *more = realloc(rt->validators, (size_t)(rt->nvalidators + 1) * sizeof(*more));
+    if (more)
+        rt->validators = more;
+    char *t = strdup(type), *n = strdup(name ? name : type);
+    if (!more || !t || !n) {
+        free(t);
+        free(n);
+        cdp_jsonschema_free(js);
+        return CDP_E_NOMEM;
+    }
+    rt->validators[rt->nvalidators++] = (struct validator){t, n, js};
     return 0;
 }
 
@@ -435,9 +403,12 @@ int cdp_routing_validate(struct cdp_routing *rt, struct cdp_store *s, const cJSO
                          size_t errlen)
 {
     if (!rt->validators_loaded) {
-        int rc = load_validators(rt, s);
-        if (rc)
+        int rc = each_entity(rt, s, "event-validator", add_validator);
+        if (rc) {
+            clear(rt);
             return rc;
+        }
+        rt->validators_loaded = true;
     }
     const char *type = cdp_json_str(event, "type");
     const cJSON *props = cJSON_GetObjectItemCaseSensitive(event, "properties");
@@ -456,45 +427,25 @@ int cdp_routing_validate(struct cdp_routing *rt, struct cdp_store *s, const cJSO
 
 /* --- event-to-profile mappings --- */
 
-static int load_mappings(struct cdp_routing *rt, struct cdp_store *s)
+static int add_mapping(struct cdp_routing *rt, const cJSON *d)
 {
-    for (int start = 0;; start += 500) {
-        cJSON *list = NULL;
-        long total = 0;
-        int rc = s->ops->entity_list(s, "event-to-profile", start, 500, &list, &total);
-        if (rc)
-            return rc;
-        const cJSON *d;
-        cJSON_ArrayForEach(d, list)
-        {
-            if (!cdp_json_flag(d, "enabled", true))
-                continue;
-            struct cdp_mapping *m;
-            char err[300];
-            if ((rc = cdp_mapping_compile(d, &m, err, sizeof(err)))) {
-                if (rc == CDP_E_NOMEM) {
-                    cJSON_Delete(list);
-                    return rc;
-                }
-                cdp_warn("event-to-profile mapping %s: %s", cdp_json_str(d, "id"), err);
-                continue;
-            }
-            struct cdp_mapping **more =
-                realloc(rt->mappings, (size_t)(rt->nmappings + 1) * sizeof(*more));
-            if (!more) {
-                cdp_mapping_free(m);
-                cJSON_Delete(list);
-                return CDP_E_NOMEM;
-            }
-            rt->mappings = more;
-            rt->mappings[rt->nmappings++] = m;
-        }
-        int n = cJSON_GetArraySize(list);
-        cJSON_Delete(list);
-        if (n < 500 || start + n >= total)
-            break;
+    if (!cdp_json_flag(d, "enabled", true))
+        return 0;
+    struct cdp_mapping *m;
+    char err[300];
+    int rc = cdp_mapping_compile(d, &m, err, sizeof(err));
+    if (rc) {
+        if (rc != CDP_E_NOMEM)
+            cdp_warn("event-to-profile mapping %s: %s", cdp_json_str(d, "id"), err);
+        return rc == CDP_E_NOMEM ? rc : 0;
     }
-    rt->mappings_loaded = true;
+    struct cdp_mapping **more = realloc(rt->mappings, (size_t)(rt->nmappings + 1) * sizeof(*more));
+    if (!more) {
+        cdp_mapping_free(m);
+        return CDP_E_NOMEM;
+    }
+    rt->mappings = more;
+    rt->mappings[rt->nmappings++] = m;
     return 0;
 }
 
@@ -502,9 +453,12 @@ int cdp_routing_map(struct cdp_routing *rt, struct cdp_store *s, const cJSON *ev
                     const cJSON *session, int64_t now_us)
 {
     if (!rt->mappings_loaded) {
-        int rc = load_mappings(rt, s);
-        if (rc)
+        int rc = each_entity(rt, s, "event-to-profile", add_mapping);
+        if (rc) {
+            clear(rt);
             return rc;
+        }
+        rt->mappings_loaded = true;
     }
     const char *type = cdp_json_str(event, "type");
     int changed = 0;

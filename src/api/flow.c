@@ -399,21 +399,21 @@ out:
 /* `key` as {id, name}: from a string or an object; required unless optional. */
 static bool named(struct cdp_http_req *req, cJSON *doc, const char *key, bool optional)
 {
-    cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
-    const char *id = cJSON_IsString(v) ? v->valuestring : cdp_json_str(v, "id");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
     if (v && !cJSON_IsNull(v) && !cJSON_IsString(v) && !cJSON_IsObject(v)) {
         cdp_http_reply_error(req, 422, "%s: expected {\"id\", \"name\"} or a string", key);
         return false;
     }
-    if ((!id || !*id) && !optional) {
+    if (cdp_json_named(doc, key))
+        return true;
+    if (!optional) {
         cdp_http_reply_error(req, 422, "%s: required", key);
         return false;
     }
-    const char *name = cJSON_IsObject(v) ? cdp_json_str(v, "name") : NULL;
-    cJSON *n = cJSON_CreateObject();
-    cdp_json_put_str(n, "id", id ? id : "");
-    cdp_json_put_str(n, "name", name ? name : id ? id : "");
-    cdp_json_put(doc, key, n);
+    cJSON *any = cJSON_CreateObject(); /* no source: any source */
+    cdp_json_put_str(any, "id", "");
+    cdp_json_put_str(any, "name", "");
+    cdp_json_put(doc, key, any);
     return true;
 }
 

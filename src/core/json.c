@@ -447,3 +447,20 @@ bool cdp_json_unborrow(cJSON *doc)
     }
     return true;
 }
+
+const char *cdp_json_named(cJSON *doc, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
+    const char *id = cJSON_IsString(v) ? v->valuestring : cdp_json_str(v, "id");
+    if (!id || !*id)
+        return NULL;
+    const char *name = cJSON_IsObject(v) ? cdp_json_str(v, "name") : NULL;
+    cJSON *named = cJSON_CreateObject();
+    if (!named || !cJSON_AddStringToObject(named, "id", id) ||
+        !cJSON_AddStringToObject(named, "name", name && *name ? name : id)) {
+        cJSON_Delete(named);
+        return NULL;
+    }
+    cdp_json_put(doc, key, named);
+    return cdp_json_str(named, "id");
+}

@@ -40,6 +40,10 @@ bool cdp_json_merge(cJSON *dst, const cJSON *src);
 /* The differences from before to after as a list of {path, old, new} (dotted paths to the
  * deepest objects that differ; old or new absent when the key is new or gone). NULL on OOM. */
 cJSON *cdp_json_diff(const cJSON *before, const cJSON *after);
+/* doc[key] in Tracardi's {id, name} form: a non-empty string or an object with a non-empty id
+ * becomes {id, name} (name defaulting to the id). Returns the id (inside doc), or NULL when
+ * there is none, leaving doc[key] as it was. */
+const char *cdp_json_named(cJSON *doc, const char *key);
 /* Boolean flag as Tracardi's is_on(): the bool value when key holds a bool, else def. */
 bool cdp_json_flag(const cJSON *obj, const char *key, bool def);
 /* {"detail": "<message>"}, the body of every error answer (Tracardi's shape). */

@@ -97,17 +97,10 @@ int cdp_mapping_normalize(cJSON *doc, char *err, size_t errlen)
         snprintf(err, errlen, "name: a mapping needs a name");
         return CDP_E_INVALID;
     }
-    const cJSON *et = cJSON_GetObjectItemCaseSensitive(doc, "event_type");
-    const char *type = cJSON_IsString(et) ? et->valuestring : cdp_json_str(et, "id");
-    if (!type || !*type) {
+    if (!cdp_json_named(doc, "event_type")) {
         snprintf(err, errlen, "event_type: required ({\"id\", \"name\"} or an event type id)");
         return CDP_E_INVALID;
     }
-    cJSON *named = cJSON_CreateObject();
-    cdp_json_put_str(named, "id", type);
-    const char *tname = cJSON_IsObject(et) ? cdp_json_str(et, "name") : NULL;
-    cdp_json_put_str(named, "name", tname ? tname : type);
-    cdp_json_put(doc, "event_type", named);
     const char *cond = cdp_json_str(doc, "config.condition");
     if (cond && cond[strspn(cond, " \t\r\n")]) {
         struct cdp_tql *q;

@@ -56,6 +56,8 @@ const struct cdp_route cdp_api_routes[] = {
     {"GET", "/event-to-profile/{id}", cdp_api_mapping_get, ADMIN_DEV},
     {"DELETE", "/event-to-profile/{id}", cdp_api_mapping_delete, ADMIN_DEV},
     {"GET", "/event-to-profiles", cdp_api_mapping_list, ADMIN_DEV},
+    {"GET", "/event-types/build-in/by_type", cdp_api_event_types_by_type, ANY},
+    {"GET", "/event-type/build-in/{id}", cdp_api_event_type_get, ANY},
     {"POST", "/flow/draft", cdp_api_flow_draft_put, ADMIN_DEV},
     {"GET", "/flow/draft/{id}", cdp_api_flow_draft_get, ADMIN_DEV},
     {"POST", "/flow/production", cdp_api_flow_deploy, ADMIN_DEV},

@@ -69,6 +69,8 @@ void cdp_api_mapping_put(struct cdp_http_req *req, void *app);
 void cdp_api_mapping_get(struct cdp_http_req *req, void *app);
 void cdp_api_mapping_delete(struct cdp_http_req *req, void *app);
 void cdp_api_mapping_list(struct cdp_http_req *req, void *app);
+void cdp_api_event_types_by_type(struct cdp_http_req *req, void *app);
+void cdp_api_event_type_get(struct cdp_http_req *req, void *app);
 void cdp_api_flow_draft_put(struct cdp_http_req *req, void *app);
 void cdp_api_flow_draft_get(struct cdp_http_req *req, void *app);
 void cdp_api_flow_deploy(struct cdp_http_req *req, void *app);

@@ -17,6 +17,7 @@
 #include "flow/segment.h"
 #include "model/consent.h"
 #include "model/event.h"
+#include "model/event_types.h"
 #include "model/profile.h"
 #include "model/session.h"
 #include "model/source.h"
@@ -456,14 +457,20 @@ static int consent_updates(struct track *t)
     return 0;
 }
 
-/* Event-to-profile mappings of every valid event, before the flows see the profile. */
+/* The profile operations of every valid event, before the flows see the profile: first those of
+ * its built-in event type (model/event_types.h), then the user's event-to-profile mappings. */
 static int map_events(struct track *t)
 {
     for (int i = 0; t->profile && i < t->nevents; i++) {
         const cJSON *e = t->events[i].doc;
         if (!cdp_json_flag(cdp_json_get(e, "metadata"), "valid", true))
             continue;
-        int rc = cdp_routing_map(t->env->routing, t->env->store, e, t->profile, t->session, t->now);
+        int rc = cdp_event_type_apply(e, t->profile, t->now);
+        if (rc < 0)
+            return rc;
+        if (rc)
+            t->profile_changed = true;
+        rc = cdp_routing_map(t->env->routing, t->env->store, e, t->profile, t->session, t->now);
         if (rc < 0)
             return rc;
         if (rc)

@@ -642,7 +642,7 @@ static int apply_value(enum op_kind kind, const cJSON *v, const char *path, cJSO
     case OP_SET_IF_EMPTY:
         if (!is_empty(cur))
             return 0;
-        /* fall through */
+        __attribute__((fallthrough));
     case OP_SET:
         if (cur && cJSON_Compare(cur, v, true))
             return 0;

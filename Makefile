@@ -7,6 +7,9 @@ DATA       ?= ./data
 FUZZ_SECONDS ?= 20
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+# Every C source and header, plugins (src/flow/plugins/) and test headers included.
+FMT_FILES = $(wildcard src/*.c src/*/*.[ch] src/*/*/*.[ch] tests/*/*.[ch] bench/*.c)
+
 DEB_PKGS = build-essential meson ninja-build pkg-config clang clang-format \
 	libmicrohttpd-dev libcjson-dev libsqlite3-dev libpcre2-dev libyaml-dev libsodium-dev \
 	libcmocka-dev libjemalloc-dev libcurl4-openssl-dev uap-core json-schema-test-suite python3 python3-pytest wrk curl
@@ -70,10 +73,10 @@ bench: deps build
 	bench/run.sh
 
 fmt:
-	clang-format -i src/*.c src/*/*.c src/*/*.h tests/*/*.c bench/*.c
+	clang-format -i $(FMT_FILES)
 
 fmt-check:
-	clang-format --dry-run -Werror src/*.c src/*/*.c src/*/*.h tests/*/*.c bench/*.c
+	clang-format --dry-run -Werror $(FMT_FILES)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

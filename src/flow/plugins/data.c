@@ -354,12 +354,12 @@ static int counter_run(struct cdp_flow_call *c)
 
 #define COUNTER_SCHEMA(key, verb)                                                                  \
     CDP_SCHEMA_HEAD                                                                                \
-        "\"properties\": {\"field\": {\"title\": \"Path to field\", \"description\": "             \
-        "\"The counter to " verb ", e.g. profile@stats.counters.boughtProducts. Missing "          \
-        "counts from 0.\", \"type\": \"string\", \"format\": \"dot-path\"}, \"" key "\": "         \
-        "{\"title\": \"" verb " by\", \"description\": \"The number to " verb " by.\", "           \
-        "\"type\": [\"number\", \"string\"], \"default\": 1}}, \"required\": "                     \
-        "[\"field\", \"" key "\"]}"
+    "\"properties\": {\"field\": {\"title\": \"Path to field\", \"description\": "                 \
+    "\"The counter to " verb ", e.g. profile@stats.counters.boughtProducts. Missing "              \
+    "counts from 0.\", \"type\": \"string\", \"format\": \"dot-path\"}, \"" key "\": "             \
+    "{\"title\": \"" verb " by\", \"description\": \"The number to " verb " by.\", "               \
+    "\"type\": [\"number\", \"string\"], \"default\": 1}}, \"required\": "                         \
+    "[\"field\", \"" key "\"]}"
 
 static const struct cdp_plugin increment_plugin = {
     .id = "increment",

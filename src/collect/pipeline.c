@@ -222,13 +222,12 @@ static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
         /* Another connection committed: what we hold may be stale. */
         cdp_hotcache_clear(c->env.profiles);
         cdp_hotcache_clear(c->env.sessions);
-        cdp_source_cache_sync(c->env.sources, s);
+        cdp_source_cache_sync(c->env.sources, s); /* config is only written elsewhere */
+        cdp_routing_sync(c->env.routing, s);
         c->external_version = v;
     }
     struct cdp_job *done = NULL, **done_tail = &done, *waiting = NULL;
     bool unparked = false;
-    if (!rc)
-        cdp_routing_sync(c->env.routing, s);
     for (struct cdp_job *j = batch, *next; j; j = next) {
         next = j->next;
         j->next = NULL;

@@ -4,13 +4,13 @@
  * moves, so saving a rule or deploying a flow through the management API takes effect on the
  * next batch without a compile per event. */
 #include "collect/pipeline.h"
-#include "core/clock.h"
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "flow/engine.h"
 #include "flow/mapping.h"
 #include "flow/segment.h"
+#include "model/consent.h"
 #include "model/jsonschema.h"
 #include "store/store.h"
 
@@ -177,18 +177,14 @@ static int consents_of(const cJSON *rule, cJSON **out)
     return 0;
 }
 
-/* Whether profile holds every consent in ids, not revoked by now (a grant with a revoke time in
- * the past has expired). Unlike Tracardi, a profile without any consents does not pass a rule
- * that requires some. */
+/* Whether profile holds every consent in ids, unexpired at now_us. Unlike Tracardi, a profile
+ * without any consents does not pass a rule that requires some. */
 static bool consents_granted(const cJSON *ids, const cJSON *profile, int64_t now_us)
 {
     const cJSON *have = cJSON_GetObjectItemCaseSensitive(profile, "consents"), *id;
     cJSON_ArrayForEach(id, ids)
     {
-        const cJSON *g = cJSON_GetObjectItemCaseSensitive(have, id->valuestring);
-        const char *revoke = cdp_json_str(g, "revoke");
-        int64_t t;
-        if (!g || (revoke && cdp_clock_parse_iso(revoke, &t) == 0 && t <= now_us))
+        if (cdp_consent_held(have, id->valuestring, now_us) != 1)
             return false;
     }
     return true;

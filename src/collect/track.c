@@ -394,6 +394,22 @@ void cdp_track_free(struct track *t)
     free(t);
 }
 
+/* Whether an event is valid (not refused by a validator or a consent update). */
+static bool is_valid(const cJSON *e)
+{
+    return cdp_json_flag(cdp_json_get(e, "metadata"), "valid", true);
+}
+
+/* Marks an event invalid: stored with the reason, neither mapped nor routed, and the reply's
+ * warnings say why. */
+static void invalidate(struct track *t, cJSON *e, const char *why)
+{
+    cJSON *md = cdp_json_obj(e, "metadata");
+    cdp_json_put_bool(md, "valid", false);
+    cdp_json_put_str(md, "error", why);
+    cJSON_AddItemToArray(t->warnings, cJSON_CreateString(why));
+}
+
 /* Event validation: an event whose properties fail a validator of its type is stored with
  * metadata.valid false and the reason in metadata.error, is not routed, and the reply's warnings
  * say why. */
@@ -405,12 +421,8 @@ static int validate(struct track *t)
         int rc = cdp_routing_validate(t->env->routing, t->env->store, e, why, sizeof(why));
         if (rc < 0)
             return rc;
-        if (rc == 0)
-            continue;
-        cJSON *md = cdp_json_obj(e, "metadata");
-        cdp_json_put_bool(md, "valid", false);
-        cdp_json_put_str(md, "error", why);
-        cJSON_AddItemToArray(t->warnings, cJSON_CreateString(why));
+        if (rc)
+            invalidate(t, e, why);
     }
     return 0;
 }
@@ -424,8 +436,7 @@ static int consent_updates(struct track *t)
     for (int i = 0; i < t->nevents; i++) {
         cJSON *e = t->events[i].doc;
         const char *type = cdp_json_str(e, "type");
-        if (!type || strcmp(type, "consent-update") != 0 ||
-            !cdp_json_flag(cdp_json_get(e, "metadata"), "valid", true))
+        if (!type || strcmp(type, "consent-update") != 0 || !is_valid(e))
             continue;
         char err[300];
         int rc = CDP_E_INVALID;
@@ -449,10 +460,7 @@ static int consent_updates(struct track *t)
             FAIL(t->job, rc == CDP_E_FORBIDDEN ? 403 : 422, "%s", err);
             return CDP_E_FORBIDDEN;
         }
-        cJSON *md = cdp_json_obj(e, "metadata");
-        cdp_json_put_bool(md, "valid", false);
-        cdp_json_put_str(md, "error", err);
-        cJSON_AddItemToArray(t->warnings, cJSON_CreateString(err));
+        invalidate(t, e, err);
     }
     return 0;
 }
@@ -463,7 +471,7 @@ static int map_events(struct track *t)
 {
     for (int i = 0; t->profile && i < t->nevents; i++) {
         const cJSON *e = t->events[i].doc;
-        if (!cdp_json_flag(cdp_json_get(e, "metadata"), "valid", true))
+        if (!is_valid(e))
             continue;
         int rc = cdp_event_type_apply(e, t->profile, t->now);
         if (rc < 0)
@@ -489,7 +497,7 @@ static int route(struct track *t, const char *source_id)
     struct cdp_track_env *env = t->env;
     for (int i = 0; i < t->nevents; i++) {
         cJSON *e = t->events[i].doc;
-        if (!cdp_json_flag(cdp_json_get(e, "metadata"), "valid", true))
+        if (!is_valid(e))
             continue; /* invalid events are not routed */
         struct cdp_route_hit hits[MAX_FLOWS];
         const char *src = cdp_json_str(e, "source.id");
@@ -596,8 +604,7 @@ static int segment(struct track *t)
         const cJSON *ev = NULL;
         for (int k = t->nevents - 1; k >= 0 && !ev; k--) {
             const cJSON *e = t->events[k].doc;
-            if (cdp_json_flag(cdp_json_get(e, "metadata"), "valid", true) &&
-                cdp_segment_wants(segs[i], cdp_json_str(e, "type")))
+            if (is_valid(e) && cdp_segment_wants(segs[i], cdp_json_str(e, "type")))
                 ev = e;
         }
         if (!ev)

@@ -112,6 +112,20 @@ int cdp_consent_type_normalize(cJSON *doc, char *err, size_t errlen)
     return 0;
 }
 
+int cdp_consent_held(const cJSON *consents, const char *id, int64_t now_us)
+{
+    const cJSON *g = cJSON_GetObjectItemCaseSensitive(consents, id);
+    if (!g)
+        return 0;
+    const cJSON *revoke = cJSON_GetObjectItemCaseSensitive(g, "revoke");
+    if (!revoke || cJSON_IsNull(revoke))
+        return 1; /* until withdrawn */
+    int64_t t;
+    if (!cJSON_IsString(revoke) || cdp_clock_parse_iso(revoke->valuestring, &t))
+        return -1;
+    return t > now_us;
+}
+
 static const cJSON *type_of(const cJSON *types, const char *id)
 {
     const cJSON *t;

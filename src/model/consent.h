@@ -14,6 +14,10 @@
  * CDP_E_INVALID with "<field>: why" in err. */
 int cdp_consent_type_normalize(cJSON *doc, char *err, size_t errlen);
 
+/* Whether consents (a profile's "consents" object) holds type id unrevoked at now_us: 1 yes,
+ * 0 no (missing, or its revoke time has passed), -1 when its revoke is not an ISO time. */
+int cdp_consent_held(const cJSON *consents, const char *id, int64_t now_us);
+
 /* Applies a consent update to profile: grants (true) and withdrawals (false) by type id, or, with
  * all, grants every enabled type. types is an array of consent type documents. A grant's revoke
  * time is now + the type's auto_revoke, or null. Withdrawing a type that is not revokable is

@@ -55,29 +55,14 @@ static int start_setup(const cJSON *init, void **state, char *err, size_t errlen
     int rc = cdp_cfg_bool(init, "debug", false, &debug, err, errlen);
     if (rc)
         return rc;
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(init, "event_types");
-    if (list && !cJSON_IsNull(list) && !cJSON_IsArray(list)) {
-        snprintf(err, errlen, "event_types: must be a list of event types");
-        return CDP_E_INVALID;
-    }
     struct start_state *s = calloc(1, sizeof(*s));
-    if (!s || !(s->types = cJSON_CreateArray())) {
-        free(s);
+    if (!s)
         return CDP_E_NOMEM;
-    }
-    int i = 0;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, list)
-    {
-        /* The GUI's event type picker stores {id, name}; hand-written flows use strings. */
-        const char *id = cJSON_IsString(it) ? it->valuestring : cdp_json_str(it, "id");
-        if (!id || !id[0]) {
-            snprintf(err, errlen, "event_types: item %d must be an event type or {id, name}", i);
-            start_free(s);
-            return CDP_E_INVALID;
-        }
-        cJSON_AddItemToArray(s->types, cJSON_CreateString(id));
-        i++;
+    /* The GUI's event type picker stores {id, name}; hand-written flows use strings. */
+    if ((rc = cdp_cfg_id_list(init, "event_types", "event types", "an event type", &s->types, err,
+                              errlen))) {
+        free(s);
+        return rc;
     }
     *state = s;
     return 0;

@@ -11,6 +11,7 @@
  * negative port with a warning as Tracardi does, and the others fail the node. */
 #include "flow/flow.h"
 #include "flow/plugins/util.h"
+#include "model/consent.h"
 
 #include "core/buf.h"
 #include "core/clock.h"
@@ -530,49 +531,18 @@ static int consent_req_setup(const cJSON *init, void **state, char *err, size_t 
     int rc = cdp_cfg_bool(init, "require_all", false, &all, err, errlen);
     if (rc)
         return rc;
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(init, "consent_ids");
-    if (list && !cJSON_IsNull(list) && !cJSON_IsArray(list)) {
-        snprintf(err, errlen, "consent_ids: must be a list of consent types");
-        return CDP_E_INVALID;
-    }
     struct consent_req_state *s = alloc_state(sizeof(*s));
-    if (!s || !(s->ids = cJSON_CreateArray())) {
-        free(s);
+    if (!s)
         return CDP_E_NOMEM;
-    }
-    int i = 0;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, list)
-    {
-        /* The GUI's consent type picker stores {id, name}; hand-written flows use strings. */
-        const char *id = cJSON_IsString(it) ? it->valuestring : cdp_json_str(it, "id");
-        if (!id || !id[0]) {
-            snprintf(err, errlen, "consent_ids: item %d must be a consent type id or {id, name}",
-                     i);
-            consent_req_free(s);
-            return CDP_E_INVALID;
-        }
-        cJSON_AddItemToArray(s->ids, cJSON_CreateString(id));
-        i++;
+    /* The GUI's consent type picker stores {id, name}; hand-written flows use strings. */
+    if ((rc = cdp_cfg_id_list(init, "consent_ids", "consent types", "a consent type id", &s->ids,
+                              err, errlen))) {
+        free(s);
+        return rc;
     }
     s->require_all = all;
     *state = s;
     return 0;
-}
-
-/* Whether the profile holds consent id unrevoked at now: 1 yes, 0 no, -1 corrupt revoke. */
-static int consent_granted(const cJSON *consents, const char *id, int64_t now_us)
-{
-    const cJSON *g = cJSON_GetObjectItemCaseSensitive(consents, id);
-    if (!g)
-        return 0;
-    const cJSON *revoke = cJSON_GetObjectItemCaseSensitive(g, "revoke");
-    if (!revoke || cJSON_IsNull(revoke))
-        return 1; /* timeless */
-    int64_t t;
-    if (!cJSON_IsString(revoke) || cdp_clock_parse_iso(revoke->valuestring, &t))
-        return -1;
-    return t > now_us;
 }
 
 static int consent_req_run(struct cdp_flow_call *c)
@@ -586,7 +556,7 @@ static int consent_req_run(struct cdp_flow_call *c)
     const cJSON *it;
     cJSON_ArrayForEach(it, s->ids)
     {
-        int ok = consent_granted(consents, it->valuestring, c->ctx->now_us);
+        int ok = cdp_consent_held(consents, it->valuestring, c->ctx->now_us);
         if (ok < 0)
             return cdp_flow_fail(c, "corrupted data: profile@consents.%s.revoke is not a date",
                                  it->valuestring);

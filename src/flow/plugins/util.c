@@ -109,6 +109,35 @@ int cdp_cfg_template(const cJSON *init, const char *key, cJSON **out, char *err,
     return *out ? 0 : CDP_E_NOMEM;
 }
 
+int cdp_cfg_id_list(const cJSON *init, const char *key, const char *list_of, const char *item,
+                    cJSON **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(init, key);
+    if (list && !cJSON_IsNull(list) && !cJSON_IsArray(list)) {
+        snprintf(err, errlen, "%s: must be a list of %s", key, list_of);
+        return CDP_E_INVALID;
+    }
+    cJSON *ids = cJSON_CreateArray();
+    if (!ids)
+        return CDP_E_NOMEM;
+    int i = 0;
+    const cJSON *it, *items = cJSON_IsArray(list) ? list : NULL;
+    cJSON_ArrayForEach(it, items)
+    {
+        const char *id = cJSON_IsString(it) ? it->valuestring : cdp_json_str(it, "id");
+        if (!id || !id[0]) {
+            cJSON_Delete(ids);
+            snprintf(err, errlen, "%s: item %d must be %s or {id, name}", key, i, item);
+            return CDP_E_INVALID;
+        }
+        cJSON_AddItemToArray(ids, cJSON_CreateString(id));
+        i++;
+    }
+    *out = ids;
+    return 0;
+}
+
 int cdp_emit_payload(struct cdp_flow_call *c, const char *port)
 {
     return cdp_flow_emit(c, port, cdp_flow_take_payload(c));

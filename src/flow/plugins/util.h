@@ -28,6 +28,12 @@ int cdp_cfg_text(const cJSON *init, const char *key, bool allow_blank, const cha
  * or blank text is {}. *out is a new tree (CDP_E_NOMEM when it cannot be made). */
 int cdp_cfg_template(const cJSON *init, const char *key, cJSON **out, char *err, size_t errlen);
 
+/* A list of ids, each a string or {id, name} as the GUI's pickers store them; absent or null is
+ * []. *out is a new array of id strings. Messages say "<key>: must be a list of <list_of>" and
+ * "<key>: item N must be <item> or {id, name}". */
+int cdp_cfg_id_list(const cJSON *init, const char *key, const char *list_of, const char *item,
+                    cJSON **out, char *err, size_t errlen);
+
 /* Passes the input payload on port. */
 int cdp_emit_payload(struct cdp_flow_call *c, const char *port);
 /* Tracardi's handled error: {"message": ...} on the "error" port, logged as an error. */

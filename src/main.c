@@ -2,11 +2,17 @@
  * the collector listener with its pipeline, and the management API listener. */
 #include "api/api.h"
 #include "collect/collect.h"
+#include "collect/identity.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "core/id.h"
+#include "core/json.h"
 #include "core/log.h"
+#include "core/secret.h"
 #include "http/http.h"
+#include "job/schedule.h"
+#include "job/segment.h"
 #include "model/useragent.h"
 #include "store/store.h"
 
@@ -27,6 +33,7 @@ static int usage(FILE *f)
             "usage:\n"
             "  cdpd serve [options]          run the collector and the management API\n"
             "  cdpd user add --email E --password P --role R[,R] [--name N] [options]\n"
+            "  cdpd job NAME [--store URL] [options]  run a one-shot job: segment, merge\n"
             "  cdpd version\n"
             "  cdpd help\n\n",
             CDPD_VERSION);
@@ -52,10 +59,12 @@ static int load_config(struct cdp_config *cfg, int argc, char **argv,
     return 0;
 }
 
-static int open_store(const struct cdp_config *cfg, struct cdp_store **s)
+/* Users, tokens and the salt are production's whatever --context says; jobs follow it. */
+static int open_store(const struct cdp_config *cfg, enum cdp_store_context ctx,
+                      struct cdp_store **s)
 {
     char err[512];
-    struct cdp_store_opts so = {.durable = strcmp(cfg->sync, "full") == 0};
+    struct cdp_store_opts so = {.durable = strcmp(cfg->sync, "full") == 0, .context = ctx};
     if (cdp_store_open(s, cfg->data, &so, err, sizeof(err))) {
         fprintf(stderr, "cdpd: %s\n", err);
         return -1;
@@ -75,7 +84,7 @@ static int cmd_user_add(int argc, char **argv)
     struct cdp_config cfg;
     struct cdp_store *s;
     if (load_config(&cfg, argc, argv, extra, sizeof(extra) / sizeof(extra[0])) ||
-        open_store(&cfg, &s))
+        open_store(&cfg, CDP_STORE_PRODUCTION, &s))
         return 1;
     char err[256];
     int rc = cdp_api_user_add(s, email, password, role, name, err, sizeof(err));
@@ -89,11 +98,94 @@ static int cmd_user_add(int argc, char **argv)
     return 0;
 }
 
-/* The installation's own secret salt (hashed merge ids), made once at first start. */
+/* cdpd job segment: one batch segmentation run, its summary as JSON on stdout. */
+static int job_segment(const struct cdp_config *cfg, struct cdp_store *s)
+{
+    char err[512];
+    struct cdp_segment_job_opts o = {.now_us = cdp_clock_now_us()};
+    cJSON *sum = NULL;
+    if (cdp_segment_job_run(s, &o, &sum, err, sizeof(err))) {
+        fprintf(stderr, "cdpd: job segment on %s: %s\n", cfg->data, err);
+        return 1;
+    }
+    char *text = cdp_json_print(sum);
+    cJSON_Delete(sum);
+    if (!text) {
+        fprintf(stderr, "cdpd: job segment: out of memory\n");
+        return 1;
+    }
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}
+
+/* cdpd job merge: hashed contact ids for every profile, and merges of those sharing an id. */
+static int job_merge(const struct cdp_config *cfg, struct cdp_store *s)
+{
+    char salt[80];
+    if (s->ops->meta_get(s, "salt", salt, sizeof(salt))) {
+        fprintf(stderr, "cdpd: job merge on %s: no salt yet: run `cdpd serve` once first\n",
+                cfg->data);
+        return 1;
+    }
+    struct cdp_sweep n;
+    double t0 = cdp_clock_mono();
+    int rc = cdp_identity_sweep(s, salt, cdp_clock_now_us(), &n);
+    if (rc) {
+        fprintf(stderr, "cdpd: job merge on %s: %s (merges so far stay)\n", cfg->data,
+                cdp_err_str(rc));
+        return 1;
+    }
+    printf("{\"profiles\": %ld, \"ids_added\": %ld, \"merges\": %ld, \"absorbed\": %ld, "
+           "\"seconds\": %.3f}\n",
+           n.profiles, n.ids, n.merges, n.absorbed, cdp_clock_mono() - t0);
+    return 0;
+}
+
+/* One-shot jobs, for cron or a Kubernetes CronJob; each gets the loaded options and a store. */
+static const struct {
+    const char *name;
+    int (*run)(const struct cdp_config *cfg, struct cdp_store *s);
+} jobs[] = {
+    {"segment", job_segment},
+    {"merge", job_merge},
+};
+
+static int cmd_job(int argc, char **argv)
+{
+    const char *name = argc > 0 ? argv[0] : "";
+    size_t i = 0;
+    while (i < sizeof(jobs) / sizeof(jobs[0]) && strcmp(jobs[i].name, name) != 0)
+        i++;
+    if (i == sizeof(jobs) / sizeof(jobs[0])) {
+        fprintf(stderr, "cdpd: job: unknown job '%s' (jobs: segment, merge)\n", name);
+        return 2;
+    }
+    char store[512] = "";
+    const struct cdp_extra_opt extra[] = {
+        {"store", store, sizeof(store), "store URL (default: the embedded store in --data)"},
+    };
+    struct cdp_config cfg;
+    if (load_config(&cfg, argc - 1, argv + 1, extra, sizeof(extra) / sizeof(extra[0])))
+        return 1;
+    if (*store)
+        snprintf(cfg.data, sizeof(cfg.data), "%s", store);
+    struct cdp_store *s;
+    enum cdp_store_context ctx = CDP_STORE_PRODUCTION;
+    cdp_store_context_parse(cfg.context, &ctx); /* checked by cdp_config_load */
+    if (open_store(&cfg, ctx, &s))
+        return 1;
+    int rc = jobs[i].run(&cfg, s);
+    cdp_store_close(s);
+    return rc;
+}
+
+/* The installation's own secret salt (hashed merge ids) and secret key (resource credentials,
+ * core/secret.h), made once at first start. */
 static int ensure_install(const struct cdp_config *cfg)
 {
     struct cdp_store *s;
-    if (open_store(cfg, &s))
+    if (open_store(cfg, CDP_STORE_PRODUCTION, &s))
         return -1;
     char salt[80];
     int rc = s->ops->meta_get(s, "salt", salt, sizeof(salt));
@@ -102,9 +194,20 @@ static int ensure_install(const struct cdp_config *cfg)
         rc = s->ops->meta_put(s, "salt", salt);
     }
     cdp_store_close(s);
-    if (rc)
+    if (rc) {
         fprintf(stderr, "cdpd: cannot initialise the store in %s\n", cfg->data);
-    return rc ? -1 : 0;
+        return -1;
+    }
+    char err[700];
+    bool made;
+    if (cdp_secret_key_ensure(cfg, &made, err, sizeof(err))) {
+        fprintf(stderr, "cdpd: %s\n", err);
+        return -1;
+    }
+    if (made)
+        cdp_info("made a new secret key for resource credentials: keep a copy, they cannot be "
+                 "read without it");
+    return 0;
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -112,6 +215,20 @@ static int cmd_serve(int argc, char **argv)
     struct cdp_config cfg;
     if (load_config(&cfg, argc, argv, NULL, 0) || ensure_install(&cfg))
         return 1;
+    /* A testing aid, deliberately not a config option: moves every business time (clock.h). */
+    const char *clock_offset = getenv("CDPD_CLOCK_OFFSET");
+    if (clock_offset && *clock_offset) {
+        int64_t us;
+        if (cdp_clock_parse_offset(clock_offset, &us)) {
+            fprintf(stderr, "cdpd: CDPD_CLOCK_OFFSET must be a duration such as 31d, -2h, 90s "
+                            "or a number of seconds\n");
+            return 1;
+        }
+        cdp_clock_set_offset(us);
+        cdp_warn("CDPD_CLOCK_OFFSET=%s: the clock of events, profiles, sessions and consents is "
+                 "moved by %lld s; for tests and demos only, never in production",
+                 clock_offset, (long long)(us / 1000000));
+    }
     bool want_collector = cdp_config_has_role(&cfg, "collector");
     bool want_api = cdp_config_has_role(&cfg, "api");
     if (!want_collector && !want_api) {
@@ -132,6 +249,7 @@ static int cmd_serve(int argc, char **argv)
     struct cdp_collector *collector = NULL;
     struct cdp_api *api = NULL;
     struct cdp_http_server *pub = NULL, *admin = NULL;
+    struct cdp_schedule *segment_job = NULL;
     if (want_collector) {
         if (cdp_ua_db_open(&ua, cfg.ua_regexes, err, sizeof(err))) {
             fprintf(stderr, "cdpd: %s\n", err);
@@ -156,6 +274,7 @@ static int cmd_serve(int argc, char **argv)
         struct cdp_http_opts o = {.name = "admin",
                                   .listen = cfg.admin_listen,
                                   .max_body = (size_t)cfg.max_body,
+                                  .max_bulk_body = (size_t)cfg.max_import_body,
                                   .threads = (unsigned)cfg.admin_threads,
                                   .routes = cdp_api_routes,
                                   .nroutes = cdp_api_nroutes,
@@ -164,7 +283,17 @@ static int cmd_serve(int argc, char **argv)
         if (cdp_http_start(&admin, &o, err, sizeof(err)))
             goto fail;
     }
-    printf("cdpd %s serving, data in %s\n", CDPD_VERSION, cfg.data);
+    /* The worker's jobs run on the data of --context, as the collector does. */
+    enum cdp_store_context ctx = CDP_STORE_PRODUCTION;
+    cdp_store_context_parse(cfg.context, &ctx); /* checked by cdp_config_load */
+    char job_url[1100];
+    if (cfg.segment_interval > 0 && cdp_config_has_role(&cfg, "worker") &&
+        (cdp_store_context_url(cfg.data, ctx, job_url, sizeof(job_url), err, sizeof(err)) ||
+         cdp_segment_job_every(&segment_job, job_url, strcmp(cfg.sync, "full") == 0,
+                               cfg.segment_interval, err, sizeof(err))))
+        goto fail;
+    printf("cdpd %s serving, data in %s%s\n", CDPD_VERSION, cfg.data,
+           ctx == CDP_STORE_STAGING ? " (collector and jobs: staging)" : "");
     if (pub) {
         const char *colon = strrchr(cfg.listen, ':');
         printf("  collector:  http://%.*s:%u\n", (int)(colon - cfg.listen), cfg.listen,
@@ -184,8 +313,9 @@ static int cmd_serve(int argc, char **argv)
 fail:
     fprintf(stderr, "cdpd: %s\n", err);
 out:
-    /* No new connections; the pipeline answers what it holds; then the listeners close, and
-     * only then is what their handlers use freed. */
+    /* A batch run in progress ends at its next step. No new connections; the pipeline answers
+     * what it holds; then the listeners close, and only then is what their handlers use freed. */
+    cdp_schedule_stop(segment_job);
     cdp_http_quiesce(pub);
     cdp_http_quiesce(admin);
     cdp_collector_drain(collector);
@@ -210,6 +340,8 @@ int main(int argc, char **argv)
         return cmd_serve(argc - 2, argv + 2);
     if (strcmp(cmd, "user") == 0 && argc >= 3 && strcmp(argv[2], "add") == 0)
         return cmd_user_add(argc - 3, argv + 3);
+    if (strcmp(cmd, "job") == 0)
+        return cmd_job(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("cdpd %s\n", CDPD_VERSION);
         return 0;

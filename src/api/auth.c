@@ -8,6 +8,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "http/http.h"
+#include "model/user.h"
 #include "store/store.h"
 
 #include <ctype.h>
@@ -18,28 +19,58 @@
 #include <string.h>
 #include <time.h>
 
-static const struct {
-    const char *name;
-    unsigned bit;
-} role_names[] = {
-    {"admin", CDP_ROLE_ADMIN},
-    {"developer", CDP_ROLE_DEVELOPER},
-    {"marketer", CDP_ROLE_MARKETER},
-    {"maintainer", CDP_ROLE_MAINTAINER},
-};
+/* Role masks are model/user.h's: bit i is cdp_user_roles[i]. */
+_Static_assert(CDP_ROLE_ADMIN == 1u << 0 && CDP_ROLE_DEVELOPER == 1u << 1 &&
+                   CDP_ROLE_MARKETER == 1u << 2 && CDP_ROLE_MAINTAINER == 1u << 3 &&
+                   CDP_USER_NROLES == 4 && CDP_USER_ROLE_ADMIN == CDP_ROLE_ADMIN,
+               "CDP_ROLE_* must follow cdp_user_roles[]");
 
-#define NROLES (sizeof(role_names) / sizeof(role_names[0]))
-
+/* The caller of a request that passed the guard. */
 struct api_user {
     char id[64];
+    char email[256];
     unsigned roles;
     char token_hash[65];
+    struct cdp_api_audit *audit;    /* requests that may change something */
+    enum cdp_store_context context; /* x-context, or production (CDP_API_ROUTE_PRODUCTION) */
 };
+
+static void api_user_free(void *p)
+{
+    struct api_user *au = p;
+    if (au)
+        cdp_api_audit_free(au->audit);
+    free(au);
+}
 
 const char *cdp_api_user_id(const struct cdp_http_req *req)
 {
     const struct api_user *au = cdp_http_user(req);
     return au ? au->id : NULL;
+}
+
+const char *cdp_api_user_email(const struct cdp_http_req *req)
+{
+    const struct api_user *au = cdp_http_user(req);
+    return au ? au->email : NULL;
+}
+
+const char *cdp_api_token_hash(const struct cdp_http_req *req)
+{
+    const struct api_user *au = cdp_http_user(req);
+    return au ? au->token_hash : NULL;
+}
+
+enum cdp_store_context cdp_api_context(const struct cdp_http_req *req)
+{
+    const struct api_user *au = cdp_http_user(req);
+    return au ? au->context : CDP_STORE_PRODUCTION;
+}
+
+struct cdp_api_audit *cdp_api_audit_of(const struct cdp_http_req *req)
+{
+    const struct api_user *au = cdp_http_user(req);
+    return au ? au->audit : NULL;
 }
 
 static void token_hash(const char *token, char out[65])
@@ -51,84 +82,87 @@ static void token_hash(const char *token, char out[65])
 
 static unsigned roles_of(const cJSON *doc)
 {
-    unsigned bits = 0;
-    const cJSON *r;
-    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "roles"))
-    {
-        for (size_t i = 0; i < NROLES && cJSON_IsString(r); i++)
-            if (strcmp(r->valuestring, role_names[i].name) == 0)
-                bits |= role_names[i].bit;
-    }
-    return bits;
+    return cdp_user_roles_mask(cJSON_GetObjectItemCaseSensitive(doc, "roles"));
 }
 
-/* Why a stored user may not act now, or NULL. */
+/* Why a stored user may not act now, or NULL. Account expiry is on the real clock. */
 static const char *user_refusal(const cJSON *doc)
 {
-    if (cdp_json_flag(doc, "disabled", false))
-        return "user is disabled";
-    const cJSON *exp = cJSON_GetObjectItemCaseSensitive(doc, "expiration_timestamp");
-    if (cJSON_IsNumber(exp) && exp->valuedouble > 0 && exp->valuedouble < (double)time(NULL))
-        return "user account has expired";
-    return NULL;
+    return cdp_user_refusal(doc, (int64_t)time(NULL));
+}
+
+int cdp_api_password_hash(const char *password, char *out, size_t outlen)
+{
+    if (outlen < crypto_pwhash_STRBYTES ||
+        crypto_pwhash_str_alg(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13))
+        return CDP_E_NOMEM;
+    return 0;
 }
 
 int cdp_api_user_add(struct cdp_store *s, const char *email, const char *password,
                      const char *roles, const char *full_name, char *err, size_t errlen)
 {
-    if (!email || !strchr(email, '@') || strlen(email) >= 200) {
+    if (!cdp_user_email_ok(email)) {
         snprintf(err, errlen, "--email must be an e-mail address");
         return CDP_E_INVALID;
     }
-    if (!password || strlen(password) < 8) {
-        snprintf(err, errlen, "--password must have at least 8 characters");
+    const char *weak = cdp_user_password_problem(password, email);
+    if (weak) {
+        snprintf(err, errlen, "--password: %s", weak);
         return CDP_E_INVALID;
     }
-    cJSON *doc = cJSON_CreateObject();
-    cJSON *rl = cJSON_AddArrayToObject(doc, "roles");
+    cJSON *body = cJSON_CreateObject();
+    cJSON *rl = cJSON_AddArrayToObject(body, "roles");
     for (const char *p = roles; p && *p;) {
         const char *e = strchr(p, ',');
         size_t n = e ? (size_t)(e - p) : strlen(p);
         bool known = false;
-        for (size_t i = 0; i < NROLES; i++)
-            if (strlen(role_names[i].name) == n && strncmp(role_names[i].name, p, n) == 0) {
-                cJSON_AddItemToArray(rl, cJSON_CreateString(role_names[i].name));
+        for (size_t i = 0; i < CDP_USER_NROLES; i++)
+            if (strlen(cdp_user_roles[i]) == n && strncmp(cdp_user_roles[i], p, n) == 0) {
+                cJSON_AddItemToArray(rl, cJSON_CreateString(cdp_user_roles[i]));
                 known = true;
             }
         if (!known) {
             snprintf(err, errlen, "unknown role '%.*s' (admin, developer, marketer, maintainer)",
                      (int)n, p);
-            cJSON_Delete(doc);
+            cJSON_Delete(body);
             return CDP_E_INVALID;
         }
         p = e ? e + 1 : NULL;
     }
     if (cJSON_GetArraySize(rl) == 0) {
         snprintf(err, errlen, "--role is required (admin, developer, marketer, maintainer)");
-        cJSON_Delete(doc);
+        cJSON_Delete(body);
         return CDP_E_INVALID;
     }
+    cdp_json_put_str(body, "email", email);
+    cdp_json_put_str(body, "full_name", full_name ? full_name : "");
     struct cdp_user_rec u;
     memset(&u, 0, sizeof(u));
     cdp_id_uuid4(u.id);
-    for (size_t i = 0; email[i]; i++)
-        u.email[i] = (char)tolower((unsigned char)email[i]);
-    if (crypto_pwhash_str_alg(
-            u.pwhash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-            crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0) {
-        snprintf(err, errlen, "cannot hash the password (out of memory)");
-        cJSON_Delete(doc);
+    u.doc = cdp_user_new_doc(u.id, body);
+    cJSON_Delete(body);
+    if (!u.doc) {
+        snprintf(err, errlen, "out of memory");
         return CDP_E_NOMEM;
     }
-    cJSON_AddStringToObject(doc, "id", u.id);
-    cJSON_AddStringToObject(doc, "email", u.email);
-    cJSON_AddStringToObject(doc, "full_name", full_name ? full_name : "");
-    cJSON_AddBoolToObject(doc, "disabled", 0);
-    cJSON_AddNullToObject(doc, "expiration_timestamp");
-    cJSON_AddObjectToObject(doc, "preference");
-    u.doc = doc;
-    int rc = s->ops->user_put(s, &u);
-    cJSON_Delete(doc);
+    snprintf(u.email, sizeof(u.email), "%s", cdp_json_str(u.doc, "email"));
+    int rc = cdp_api_password_hash(password, u.pwhash, sizeof(u.pwhash));
+    if (rc) {
+        snprintf(err, errlen, "cannot hash the password (out of memory)");
+        cJSON_Delete(u.doc);
+        return rc;
+    }
+    if (!(rc = s->ops->begin(s))) {
+        if (!(rc = s->ops->user_put(s, &u)) &&
+            !(rc = cdp_api_audit_cli(s, "cdpd user add", "user", u.id, u.doc)))
+            rc = s->ops->commit(s);
+        if (rc)
+            s->ops->rollback(s);
+    }
+    sodium_memzero(u.pwhash, sizeof(u.pwhash));
+    cJSON_Delete(u.doc);
     if (rc == CDP_E_CONFLICT)
         snprintf(err, errlen, "a user with e-mail %s already exists", u.email);
     else if (rc)
@@ -224,6 +258,38 @@ static void throttle_note(const char *const keys[2], bool ok)
     pthread_mutex_unlock(&throttle.mu);
 }
 
+int cdp_api_password_recheck(struct cdp_http_req *req, const char *email, const char *pwhash,
+                             const char *password, const char *field)
+{
+    char user_key[320], addr_key[80];
+    snprintf(user_key, sizeof(user_key), "u|%s|%s", email, cdp_http_client_ip(req));
+    snprintf(addr_key, sizeof(addr_key), "a|%s", cdp_http_client_ip(req));
+    const char *const keys[2] = {user_key, addr_key};
+    long wait = throttle_wait(keys);
+    if (wait > 0) {
+        char ra[24];
+        snprintf(ra, sizeof(ra), "%ld", wait);
+        cdp_http_add_header(req, "Retry-After", ra);
+        cdp_http_reply_error(req, 429, "too many wrong passwords; try again in %ld s", wait);
+        return CDP_E_THROTTLED;
+    }
+    bool ok = password && crypto_pwhash_str_verify(pwhash, password, strlen(password)) == 0;
+    throttle_note(keys, ok);
+    if (ok)
+        return 0;
+    cJSON *j = cJSON_CreateObject();
+    cJSON *list = cJSON_AddArrayToObject(j, "detail");
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddItemToArray(list, p);
+    cJSON *loc = cJSON_AddArrayToObject(p, "loc");
+    cJSON_AddItemToArray(loc, cJSON_CreateString("body"));
+    cJSON_AddItemToArray(loc, cJSON_CreateString(field));
+    cJSON_AddStringToObject(p, "msg", password ? "is not your current password" : "field required");
+    cJSON_AddStringToObject(p, "type", password ? "value_error.password" : "value_error.missing");
+    cdp_http_reply_json(req, 422, j);
+    return CDP_E_INVALID;
+}
+
 /* --- handlers --- */
 
 static char dummy_hash[crypto_pwhash_STRBYTES];
@@ -279,7 +345,7 @@ void cdp_api_token(struct cdp_http_req *req, void *app)
         cdp_http_reply_error(req, 429, "too many failed logins; try again in %ld s", wait);
         goto out;
     }
-    struct cdp_store *s = cdp_api_store(api, req);
+    struct cdp_store *s = cdp_api_store_of(api, CDP_STORE_PRODUCTION, req); /* users' home */
     if (!s)
         goto out;
     struct cdp_user_rec u;
@@ -328,7 +394,7 @@ void cdp_api_logout(struct cdp_http_req *req, void *app)
 {
     struct cdp_api *api = app;
     const struct api_user *au = cdp_http_user(req);
-    struct cdp_store *s = cdp_api_store(api, req);
+    struct cdp_store *s = cdp_api_store_of(api, CDP_STORE_PRODUCTION, req);
     if (!s)
         return;
     int rc = s->ops->token_delete(s, au->token_hash);
@@ -355,11 +421,13 @@ bool cdp_api_guard(struct cdp_http_req *req, const struct cdp_route *route, void
         return false;
     }
     token_hash(auth + 7, au->token_hash);
-    struct cdp_store *s = cdp_api_store(api, req);
+    struct cdp_store *s = cdp_api_store_of(api, CDP_STORE_PRODUCTION, req); /* tokens' home */
     if (!s) {
         free(au);
         return false;
     }
+    /* Security times (tokens, account expiry, throttling) stay on the real clock, not
+     * cdp_clock_now_us: a test's CDPD_CLOCK_OFFSET must not expire or prolong credentials. */
     int64_t now = (int64_t)time(NULL);
     /* Slide in steps of a thirtieth of the lifetime (a minute by default): reading through the
      * API then rarely writes, and writes make the collector drop its caches. */
@@ -373,6 +441,7 @@ bool cdp_api_guard(struct cdp_http_req *req, const struct cdp_route *route, void
     cdp_api_store_put(api, s);
     const char *refusal = rc ? NULL : user_refusal(u.doc);
     au->roles = rc ? 0 : roles_of(u.doc);
+    snprintf(au->email, sizeof(au->email), "%s", rc ? "" : u.email);
     cdp_user_rec_fini(&u);
     if (rc || refusal) {
         free(au);
@@ -387,6 +456,20 @@ bool cdp_api_guard(struct cdp_http_req *req, const struct cdp_route *route, void
         cdp_http_reply_error(req, 403, "Access forbidden: your roles may not use this route");
         return false;
     }
-    cdp_http_set_user(req, au, free);
+    if (!(route->roles & CDP_API_ROUTE_PRODUCTION) && !cdp_api_context_parse(req, &au->context)) {
+        free(au);
+        return false;
+    }
+    /* Anything but a read is audited; the record is written if the reply is a 2xx. */
+    const char *m = cdp_http_method(req);
+    bool reads = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
+    if (((!reads && !(route->roles & CDP_API_ROUTE_READS)) ||
+         (route->roles & CDP_API_ROUTE_WRITES)) &&
+        !(au->audit = cdp_api_audit_start(req, api, route, au->id, au->email))) {
+        free(au);
+        cdp_http_reply_error(req, 500, "out of memory");
+        return false;
+    }
+    cdp_http_set_user(req, au, api_user_free);
     return true;
 }

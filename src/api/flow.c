@@ -42,7 +42,7 @@ static cJSON *list_all(struct cdp_http_req *req, struct cdp_api *api, const char
     for (int start = 0; !rc;) {
         cJSON *page = NULL;
         long total = 0;
-        if ((rc = s->ops->entity_list(s, kind, start, 1000, &page, &total)))
+        if ((rc = s->ops->entity_list(s, kind, NULL, start, 1000, &page, &total)))
             break;
         int n = cJSON_GetArraySize(page);
         while (page->child)
@@ -103,42 +103,41 @@ static void put_id(cJSON *doc)
 
 /* --- flows --- */
 
-/* Checks and completes a flow record; on failure replies 422 and returns false. */
-static bool flow_normalize(struct cdp_http_req *req, cJSON *doc)
+int cdp_api_flow_normalize(cJSON *doc, char *err, size_t errlen)
 {
     if (!cJSON_IsObject(doc)) {
-        cdp_http_reply_error(req, 422, "body: expected a flow object");
-        return false;
+        snprintf(err, errlen, "body: expected a flow object");
+        return CDP_E_INVALID;
     }
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "id");
     if (id && !cJSON_IsString(id)) {
-        cdp_http_reply_error(req, 422, "id: expected a string");
-        return false;
+        snprintf(err, errlen, "id: expected a string");
+        return CDP_E_INVALID;
     }
     put_id(doc);
     if (strlen(cdp_json_str(doc, "id")) > 128) {
-        cdp_http_reply_error(req, 422, "id: longer than 128 characters");
-        return false;
+        snprintf(err, errlen, "id: longer than 128 characters");
+        return CDP_E_INVALID;
     }
     if (!text(doc, "name")) {
-        cdp_http_reply_error(req, 422, "name: a flow needs a name");
-        return false;
+        snprintf(err, errlen, "name: a flow needs a name");
+        return CDP_E_INVALID;
     }
     if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(doc, "flowGraph"))) {
-        cdp_http_reply_error(req, 422, "flowGraph: expected an object with nodes and edges");
-        return false;
+        snprintf(err, errlen, "flowGraph: expected an object with nodes and edges");
+        return CDP_E_INVALID;
     }
     default_str(doc, "description", "");
     default_str(doc, "type", "collection");
     default_tags(doc);
     struct cdp_flow_plan *plan;
-    char err[600];
-    if (cdp_flow_compile(doc, &plan, err, sizeof(err))) {
-        cdp_http_reply_error(req, 422, "flowGraph: %s", err);
-        return false;
+    char why[600];
+    if (cdp_flow_compile(doc, &plan, why, sizeof(why))) {
+        snprintf(err, errlen, "flowGraph: %s", why);
+        return CDP_E_INVALID;
     }
     cdp_flow_plan_unref(plan);
-    return true;
+    return 0;
 }
 
 static void stamp(cJSON *doc, const char *key)
@@ -153,7 +152,9 @@ static void save_flow(struct cdp_http_req *req, struct cdp_api *api, bool deploy
     cJSON *doc = cdp_api_body_json(req, api);
     if (!doc)
         return;
-    if (!flow_normalize(req, doc)) {
+    char err[700];
+    if (cdp_api_flow_normalize(doc, err, sizeof(err))) {
+        cdp_http_reply_error(req, 422, "%s", err);
         cJSON_Delete(doc);
         return;
     }
@@ -163,9 +164,10 @@ static void save_flow(struct cdp_http_req *req, struct cdp_api *api, bool deploy
         return;
     }
     const char *id = cdp_json_str(doc, "id");
-    cJSON *old = NULL;
+    cJSON *old = NULL, *before = NULL;
     bool deployed = deploy || (s->ops->entity_get(s, PRODUCTION, id, &old) == 0);
     cJSON_Delete(old);
+    s->ops->entity_get(s, DRAFT, id, &before); /* for the audit log */
     stamp(doc, "timestamp");
     cdp_json_put_bool(doc, "deployed", deployed);
     int rc = s->ops->begin(s);
@@ -180,6 +182,9 @@ static void save_flow(struct cdp_http_req *req, struct cdp_api *api, bool deploy
     else
         s->ops->rollback(s);
     cdp_api_store_put(api, s);
+    if (!rc)
+        cdp_api_audit_docs(req, deploy ? PRODUCTION : DRAFT, id, before, doc);
+    cJSON_Delete(before);
     if (rc) {
         cJSON_Delete(doc);
         cdp_api_reply_err(req, rc, "flow");
@@ -210,7 +215,8 @@ void cdp_api_flow_production_get(struct cdp_http_req *req, void *app)
 
 void cdp_api_flow_list(struct cdp_http_req *req, void *app)
 {
-    cJSON *all = list_all(req, app, DRAFT);
+    long total = 0;
+    cJSON *all = cdp_api_list_page(req, app, DRAFT, "flows", NULL, NULL, &total);
     if (!all)
         return;
     cJSON *f;
@@ -220,7 +226,10 @@ void cdp_api_flow_list(struct cdp_http_req *req, void *app)
         cJSON_AddNumberToObject(f, "nodes", cJSON_GetArraySize(cdp_json_get(g, "nodes")));
         cJSON_Delete(g);
     }
-    reply_list(req, all);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "total", (double)total);
+    cJSON_AddItemToObject(j, "result", all);
+    cdp_http_reply_json(req, 200, j);
 }
 
 void cdp_api_flow_delete(struct cdp_http_req *req, void *app)
@@ -229,6 +238,8 @@ void cdp_api_flow_delete(struct cdp_http_req *req, void *app)
     if (!s)
         return;
     const char *id = cdp_http_param(req, 0);
+    cJSON *before = NULL;
+    s->ops->entity_get(s, DRAFT, id, &before); /* for the audit log */
     int rc = s->ops->begin(s);
     int a = rc ? rc : s->ops->entity_delete(s, DRAFT, id);
     int b = rc ? rc : s->ops->entity_delete(s, PRODUCTION, id);
@@ -239,6 +250,9 @@ void cdp_api_flow_delete(struct cdp_http_req *req, void *app)
     cdp_api_store_put(app, s);
     if (!rc && a == CDP_E_NOT_FOUND && b == CDP_E_NOT_FOUND)
         rc = CDP_E_NOT_FOUND;
+    if (!rc)
+        cdp_api_audit_docs(req, DRAFT, id, before, NULL);
+    cJSON_Delete(before);
     if (rc) {
         cdp_api_reply_err(req, rc, "flow");
         return;
@@ -397,24 +411,53 @@ out:
 /* --- rules --- */
 
 /* `key` as {id, name}: from a string or an object; required unless optional. */
-static bool named(struct cdp_http_req *req, cJSON *doc, const char *key, bool optional)
+static int named(cJSON *doc, const char *key, bool optional, char *err, size_t errlen)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
     if (v && !cJSON_IsNull(v) && !cJSON_IsString(v) && !cJSON_IsObject(v)) {
-        cdp_http_reply_error(req, 422, "%s: expected {\"id\", \"name\"} or a string", key);
-        return false;
+        snprintf(err, errlen, "%s: expected {\"id\", \"name\"} or a string", key);
+        return CDP_E_INVALID;
     }
     if (cdp_json_named(doc, key))
-        return true;
+        return 0;
     if (!optional) {
-        cdp_http_reply_error(req, 422, "%s: required", key);
-        return false;
+        snprintf(err, errlen, "%s: required", key);
+        return CDP_E_INVALID;
     }
     cJSON *any = cJSON_CreateObject(); /* no source: any source */
     cdp_json_put_str(any, "id", "");
     cdp_json_put_str(any, "name", "");
     cdp_json_put(doc, key, any);
-    return true;
+    return 0;
+}
+
+int cdp_api_rule_normalize(cJSON *doc, char *err, size_t errlen)
+{
+    if (!cJSON_IsObject(doc)) {
+        snprintf(err, errlen, "body: expected a rule object");
+        return CDP_E_INVALID;
+    }
+    put_id(doc);
+    if (!text(doc, "name")) {
+        snprintf(err, errlen, "name: a rule needs a name");
+        return CDP_E_INVALID;
+    }
+    int rc;
+    if ((rc = named(doc, "event_type", false, err, errlen)) ||
+        (rc = named(doc, "flow", false, err, errlen)) ||
+        (rc = named(doc, "source", true, err, errlen)))
+        return rc;
+    const cJSON *en = cJSON_GetObjectItemCaseSensitive(doc, "enabled");
+    if (en && !cJSON_IsBool(en)) {
+        snprintf(err, errlen, "enabled: expected true or false");
+        return CDP_E_INVALID;
+    }
+    if (!en)
+        cJSON_AddBoolToObject(doc, "enabled", 1);
+    default_str(doc, "description", "");
+    default_str(doc, "type", "event-collect");
+    default_tags(doc);
+    return 0;
 }
 
 void cdp_api_rule_put(struct cdp_http_req *req, void *app)
@@ -423,28 +466,11 @@ void cdp_api_rule_put(struct cdp_http_req *req, void *app)
     if (!doc)
         return;
     struct cdp_store *s = NULL;
-    if (!cJSON_IsObject(doc)) {
-        cdp_http_reply_error(req, 422, "body: expected a rule object");
+    char err[400];
+    if (cdp_api_rule_normalize(doc, err, sizeof(err))) {
+        cdp_http_reply_error(req, 422, "%s", err);
         goto out;
     }
-    put_id(doc);
-    if (!text(doc, "name")) {
-        cdp_http_reply_error(req, 422, "name: a rule needs a name");
-        goto out;
-    }
-    if (!named(req, doc, "event_type", false) || !named(req, doc, "flow", false) ||
-        !named(req, doc, "source", true))
-        goto out;
-    const cJSON *en = cJSON_GetObjectItemCaseSensitive(doc, "enabled");
-    if (en && !cJSON_IsBool(en)) {
-        cdp_http_reply_error(req, 422, "enabled: expected true or false");
-        goto out;
-    }
-    if (!en)
-        cJSON_AddBoolToObject(doc, "enabled", 1);
-    default_str(doc, "description", "");
-    default_str(doc, "type", "event-collect");
-    default_tags(doc);
     if (!(s = cdp_api_store(app, req)))
         goto out;
     cJSON *found = NULL;
@@ -461,8 +487,14 @@ void cdp_api_rule_put(struct cdp_http_req *req, void *app)
         goto out;
     }
     cJSON_Delete(found);
+    found = NULL;
+    const char *id = cdp_json_str(doc, "id");
+    s->ops->entity_get(s, RULE, id, &found); /* for the audit log */
     stamp(cdp_json_obj(cdp_json_obj(doc, "metadata"), "time"), "insert");
-    int rc = s->ops->entity_put(s, RULE, cdp_json_str(doc, "id"), doc);
+    int rc = s->ops->entity_put(s, RULE, id, doc);
+    if (!rc)
+        cdp_api_audit_docs(req, RULE, id, found, doc);
+    cJSON_Delete(found);
     if (rc) {
         cdp_api_reply_err(req, rc, "rule");
         goto out;
@@ -503,7 +535,7 @@ static void rules_where(struct cdp_http_req *req, void *app, const char *field, 
 
 void cdp_api_rule_list(struct cdp_http_req *req, void *app)
 {
-    rules_where(req, app, NULL, NULL);
+    cdp_api_entity_list(req, app, RULE, "rules");
 }
 
 void cdp_api_rules_by_flow(struct cdp_http_req *req, void *app)

@@ -78,6 +78,11 @@ void cdp_api_events_by_profile(struct cdp_http_req *req, void *app)
 #define EXPORT_MAX_EVENTS 100000L
 
 /* The audit record of an erasure, free of personal data: the primary id only as a hash. */
+bool cdp_api_is_person_record(const char *kind)
+{
+    return strcmp(kind, ERASURE_KIND) == 0;
+}
+
 static cJSON *erasure_record(const char *audit_id, const char *pid,
                              const struct cdp_erasure_counts *n, const char *by)
 {
@@ -166,10 +171,15 @@ void cdp_api_profile_export(struct cdp_http_req *req, void *app)
     struct cdp_store *s = cdp_api_store(app, req);
     if (!s)
         return;
-    cJSON *doc = NULL;
+    cJSON *doc = NULL, *merges = NULL;
+    long n = 0;
     int rc = s->ops->profile_export(s, cdp_http_param(req, 0), EXPORT_MAX_EVENTS, &doc);
+    /* the merges the person took part in hold copies of their profiles too */
+    if (!rc && !(rc = s->ops->merge_list(s, cdp_http_param(req, 0), 0, 1000, &merges, &n)))
+        cJSON_AddItemToObject(doc, "merges", merges);
     cdp_api_store_put(app, s);
     if (rc) {
+        cJSON_Delete(doc);
         cdp_api_reply_err(req, rc, "profile");
         return;
     }

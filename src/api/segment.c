@@ -69,19 +69,10 @@ void cdp_api_segment_delete(struct cdp_http_req *req, void *app)
 
 void cdp_api_segment_list(struct cdp_http_req *req, void *app)
 {
-    int start, limit;
-    cdp_api_paging(req, &start, &limit);
-    struct cdp_store *s = cdp_api_store(app, req);
-    if (!s)
-        return;
-    cJSON *list = NULL;
     long total = 0;
-    int rc = s->ops->entity_list(s, KIND, start, limit, &list, &total);
-    cdp_api_store_put(app, s);
-    if (rc) {
-        cdp_api_reply_err(req, rc, "segments");
+    cJSON *list = cdp_api_list_page(req, app, KIND, "segments", NULL, NULL, &total);
+    if (!list)
         return;
-    }
     if (add_counts(req, app, list)) {
         cJSON_Delete(list);
         return;

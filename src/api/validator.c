@@ -4,7 +4,6 @@
  * use is refused with the JSON pointer of its bad part. */
 #include "api/api.h"
 #include "core/err.h"
-#include "core/id.h"
 #include "core/json.h"
 #include "http/http.h"
 #include "model/jsonschema.h"
@@ -14,24 +13,11 @@
 
 #define KIND "event-validator"
 
-/* Checks and completes a validator; 0, or a 422 message in err. */
-static int normalize(cJSON *doc, char *err, size_t errlen)
+int cdp_api_validator_normalize(cJSON *doc, char *err, size_t errlen)
 {
-    if (!cJSON_IsObject(doc)) {
-        snprintf(err, errlen, "body: expected a validator object");
-        return CDP_E_INVALID;
-    }
-    const char *id = cdp_json_str(doc, "id");
-    if (!id || !*id) {
-        char uuid[CDP_UUID_LEN];
-        cdp_id_uuid4(uuid);
-        cdp_json_put_str(doc, "id", uuid);
-    }
-    const char *name = cdp_json_str(doc, "name");
-    if (!name || !*name) {
-        snprintf(err, errlen, "name: a validator needs a name");
-        return CDP_E_INVALID;
-    }
+    int rc = cdp_json_entity_head(doc, "a validator", err, errlen);
+    if (rc)
+        return rc;
     if (!cdp_json_named(doc, "event_type")) {
         snprintf(err, errlen, "event_type: required ({\"id\", \"name\"} or an event type id)");
         return CDP_E_INVALID;
@@ -71,7 +57,7 @@ static int normalize(cJSON *doc, char *err, size_t errlen)
 
 void cdp_api_validator_put(struct cdp_http_req *req, void *app)
 {
-    cdp_api_entity_put(req, app, KIND, "event validator", normalize);
+    cdp_api_entity_put(req, app, KIND, "event validator", cdp_api_validator_normalize);
 }
 
 void cdp_api_validator_get(struct cdp_http_req *req, void *app)

@@ -9,6 +9,7 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "flow/io.h"
 #include "http/http.h"
 #include "model/useragent.h"
@@ -143,6 +144,11 @@ static void answer(struct cdp_job *job)
     }
     cdp_http_reply_json(req, status, job->reply);
     job->reply = NULL;
+    if (status < 300) { /* committed */
+        const cJSON *events = cJSON_GetObjectItemCaseSensitive(job->payload, "events");
+        cdp_metric_add(CDP_METRIC_EVENTS, cJSON_GetArraySize(events));
+    }
+    cdp_metric_add(CDP_METRIC_PIPELINE, -1);
     cdp_job_free(job);
     cdp_http_resume(req);
 }
@@ -264,7 +270,9 @@ static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
                 cdp_warn("store upkeep failed; retrying in %.1f s", MAINTAIN_SECONDS);
             c->last_maintain = now;
         }
+        double t0 = cdp_clock_mono();
         rc = s->ops->commit(s);
+        cdp_metric_commit_seconds(cdp_clock_mono() - t0);
     }
     if (began && rc)
         s->ops->rollback(s);
@@ -380,6 +388,7 @@ void cdp_collector_submit(struct cdp_collector *c, struct cdp_job *job)
     else
         c->head = job;
     c->tail = job;
+    cdp_metric_add(CDP_METRIC_PIPELINE, 1); /* before the pipeline can answer it */
     pthread_cond_signal(&c->cv);
     pthread_mutex_unlock(&c->mu);
 }
@@ -409,8 +418,10 @@ int cdp_collector_start(struct cdp_collector **out, const struct cdp_config *cfg
     c->cfg = cfg;
     c->env.cfg = cfg;
     c->env.ua = ua;
+    /* The store of --context: a staging collector never touches production's data. */
     struct cdp_store_opts so = {.durable = strcmp(cfg->sync, "full") == 0,
                                 .manual_checkpoint = true};
+    cdp_store_context_parse(cfg->context, &so.context); /* checked by cdp_config_load */
     int rc = cdp_store_open(&c->env.store, cfg->data, &so, err, errlen);
     if (!rc && (rc = cdp_store_open(&c->checkpoint_store, cfg->data, &so, err, errlen)))
         cdp_store_close(c->env.store);
@@ -419,6 +430,8 @@ int cdp_collector_start(struct cdp_collector **out, const struct cdp_config *cfg
         return rc;
     }
     c->external_version = -1;
+    if (c->env.store->ops->meta_get(c->env.store, "salt", c->env.salt, sizeof(c->env.salt)))
+        c->env.salt[0] = '\0'; /* no hashed ids without the salt `cdpd serve` makes */
     c->env.sources = cdp_source_cache_new();
     c->env.profiles = cdp_hotcache_new((size_t)cfg->hot_cache);
     c->env.sessions = cdp_hotcache_new((size_t)cfg->hot_cache);

@@ -49,6 +49,7 @@ struct cdp_track_env {
     struct cdp_hotcache *agents;   /* parsed user agents by user-agent string */
     struct cdp_routing *routing;   /* rules and compiled flows */
     struct cdp_busy *busy;         /* ids of profiles and sessions held by waiting jobs */
+    char salt[80];                 /* the installation's salt of hashed contact ids */
 };
 
 /* cdp_track_run's answer when the job must wait for a job whose flows wait on the same profile
@@ -99,6 +100,20 @@ int cdp_routing_validate(struct cdp_routing *rt, struct cdp_store *s, const cJSO
  * 1 when it changed, 0 when not, or a CDP_E_* code. */
 int cdp_routing_map(struct cdp_routing *rt, struct cdp_store *s, const cJSON *event, cJSON *profile,
                     const cJSON *session, int64_t now_us);
+
+/* Event reshaping: applies the first enabled reshaping schema (flow/reshape.h) of event's type
+ * and source (its source.id), by name, to event and session: 1 when one applied
+ * (*session_changed: it replaced the session's context), 0 when none, or a CDP_E_* code. */
+int cdp_routing_reshape(struct cdp_routing *rt, struct cdp_store *s, cJSON *event, cJSON *session,
+                        bool *session_changed);
+
+/* Identification points (flow/identification.h): for the first enabled point, by name, whose
+ * event type is event's, whose source is source_id or any, and all of whose event properties
+ * event holds (not empty), sets *keys to a new object {"<dotted profile path>": <copy of the
+ * value>, ...} (the caller frees it) and returns 1. 0 with *keys NULL when no point matches;
+ * a CDP_E_* code on error. */
+int cdp_routing_identify(struct cdp_routing *rt, struct cdp_store *s, const cJSON *event,
+                         const char *source_id, cJSON **keys);
 
 /* A multiset of ids (profiles and sessions of waiting jobs). */
 struct cdp_busy *cdp_busy_new(void);

@@ -8,7 +8,9 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "flow/engine.h"
+#include "flow/identification.h"
 #include "flow/mapping.h"
+#include "flow/reshape.h"
 #include "flow/segment.h"
 #include "model/consent.h"
 #include "model/jsonschema.h"
@@ -47,6 +49,12 @@ struct cdp_routing {
     struct cdp_mapping **mappings;
     int nmappings;
     bool mappings_loaded;
+    struct cdp_reshape **reshapes; /* enabled, by name */
+    int nreshapes;
+    bool reshapes_loaded;
+    struct cdp_identification **points; /* enabled, by name */
+    int npoints;
+    bool points_loaded;
     struct rule *rules;
     size_t nrules;
     struct plan_entry *plans;
@@ -99,6 +107,18 @@ static void clear(struct cdp_routing *rt)
     rt->mappings = NULL;
     rt->nmappings = 0;
     rt->mappings_loaded = false;
+    for (int i = 0; i < rt->nreshapes; i++)
+        cdp_reshape_free(rt->reshapes[i]);
+    free(rt->reshapes);
+    rt->reshapes = NULL;
+    rt->nreshapes = 0;
+    rt->reshapes_loaded = false;
+    for (int i = 0; i < rt->npoints; i++)
+        cdp_identification_free(rt->points[i]);
+    free(rt->points);
+    rt->points = NULL;
+    rt->npoints = 0;
+    rt->points_loaded = false;
     free(rt->rules);
     free(rt->plans);
     rt->rules = NULL;
@@ -140,7 +160,7 @@ static int each_entity(struct cdp_routing *rt, struct cdp_store *s, const char *
     for (int start = 0;; start += 500) {
         cJSON *list = NULL;
         long total = 0;
-        int rc = s->ops->entity_list(s, kind, start, 500, &list, &total);
+        int rc = s->ops->entity_list(s, kind, NULL, start, 500, &list, &total);
         if (rc)
             return rc;
         const cJSON *d;
@@ -467,6 +487,102 @@ int cdp_routing_map(struct cdp_routing *rt, struct cdp_store *s, const cJSON *ev
         changed |= rc;
     }
     return changed;
+}
+
+/* --- event reshaping schemas --- */
+
+static int add_reshape(struct cdp_routing *rt, const cJSON *d)
+{
+    if (!cdp_json_flag(d, "enabled", true))
+        return 0;
+    struct cdp_reshape *r;
+    char err[300];
+    int rc = cdp_reshape_compile(d, &r, err, sizeof(err));
+    if (rc) {
+        if (rc != CDP_E_NOMEM)
+            cdp_warn("event reshaping schema %s: %s", cdp_json_str(d, "id"), err);
+        return rc == CDP_E_NOMEM ? rc : 0;
+    }
+    struct cdp_reshape **more = realloc(rt->reshapes, (size_t)(rt->nreshapes + 1) * sizeof(*more));
+    if (!more) {
+        cdp_reshape_free(r);
+        return CDP_E_NOMEM;
+    }
+    rt->reshapes = more;
+    rt->reshapes[rt->nreshapes++] = r;
+    return 0;
+}
+
+int cdp_routing_reshape(struct cdp_routing *rt, struct cdp_store *s, cJSON *event, cJSON *session,
+                        bool *session_changed)
+{
+    *session_changed = false;
+    if (!rt->reshapes_loaded) {
+        int rc = each_entity(rt, s, "event-reshaping", add_reshape);
+        if (rc) {
+            clear(rt);
+            return rc;
+        }
+        /* The first schema by name applies, as Tracardi applies one per event. */
+        if (rt->nreshapes > 1)
+            qsort(rt->reshapes, (size_t)rt->nreshapes, sizeof(*rt->reshapes), cdp_reshape_cmp);
+        rt->reshapes_loaded = true;
+    }
+    const char *type = cdp_json_str(event, "type"), *src = cdp_json_str(event, "source.id");
+    for (int i = 0; type && i < rt->nreshapes; i++)
+        if (cdp_reshape_matches(rt->reshapes[i], type, src))
+            return cdp_reshape_apply(rt->reshapes[i], event, session, session_changed);
+    return 0;
+}
+
+/* --- identification points --- */
+
+static int add_point(struct cdp_routing *rt, const cJSON *d)
+{
+    if (!cdp_json_flag(d, "enabled", true))
+        return 0;
+    struct cdp_identification *p;
+    char err[300];
+    int rc = cdp_identification_compile(d, &p, err, sizeof(err));
+    if (rc) {
+        if (rc != CDP_E_NOMEM)
+            cdp_warn("identification point %s: %s", cdp_json_str(d, "id"), err);
+        return rc == CDP_E_NOMEM ? rc : 0;
+    }
+    struct cdp_identification **more =
+        realloc(rt->points, (size_t)(rt->npoints + 1) * sizeof(*more));
+    if (!more) {
+        cdp_identification_free(p);
+        return CDP_E_NOMEM;
+    }
+    rt->points = more;
+    rt->points[rt->npoints++] = p;
+    return 0;
+}
+
+int cdp_routing_identify(struct cdp_routing *rt, struct cdp_store *s, const cJSON *event,
+                         const char *source_id, cJSON **keys)
+{
+    *keys = NULL;
+    if (!rt->points_loaded) {
+        int rc = each_entity(rt, s, "identification-point", add_point);
+        if (rc) {
+            clear(rt);
+            return rc;
+        }
+        if (rt->npoints > 1)
+            qsort(rt->points, (size_t)rt->npoints, sizeof(*rt->points), cdp_identification_cmp);
+        rt->points_loaded = true;
+    }
+    const char *type = cdp_json_str(event, "type");
+    for (int i = 0; type && i < rt->npoints; i++) {
+        if (!cdp_identification_matches(rt->points[i], type, source_id))
+            continue;
+        int rc = cdp_identification_keys(rt->points[i], event, keys);
+        if (rc) /* 1 found, or an error */
+            return rc;
+    }
+    return 0;
 }
 
 /* --- ids held by waiting jobs --- */

@@ -7,17 +7,20 @@
  * copies (cdp_track_run, CDP_TRACK_DEFER). */
 #include "collect/enrich.h"
 #include "collect/hotcache.h"
+#include "collect/identity.h"
 #include "collect/pipeline.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "core/id.h"
 #include "core/json.h"
+#include "core/metrics.h"
 #include "flow/engine.h"
 #include "flow/segment.h"
 #include "model/consent.h"
 #include "model/event.h"
 #include "model/event_types.h"
+#include "model/merge.h"
 #include "model/profile.h"
 #include "model/session.h"
 #include "model/source.h"
@@ -59,7 +62,8 @@ struct track {
     struct cdp_flow_run *run; /* of work[wi] */
     struct cdp_flow_ctx fctx; /* response, ux, logs and merge span all flows of the request */
     cJSON *errors, *warnings;
-    char *busy[2]; /* ids marked busy while parked */
+    char *busy[2];  /* ids marked busy while parked */
+    int ids_loaded; /* how many ids the profile had when loaded: more means look for merges */
 };
 
 #define FAIL(job, code, ...)                                                                       \
@@ -410,6 +414,30 @@ static void invalidate(struct track *t, cJSON *e, const char *why)
     cJSON_AddItemToArray(t->warnings, cJSON_CreateString(why));
 }
 
+/* Before validation: the first enabled reshaping schema of a payload event's type and source
+ * rewrites its properties and context, and may replace the session's context
+ * (cdp_routing_reshape); then every event gets its built-in type's copies into its data and hit
+ * (cdp_event_type_copy), so validators, mappings and flows see the final shape. */
+static int reshape(struct track *t)
+{
+    for (int i = 0; i < t->nevents; i++) {
+        cJSON *e = t->events[i].doc;
+        const char *src = cdp_json_str(e, "source.id");
+        bool session_changed = false;
+        int rc = 0;
+        if (!src || strcmp(src, CDP_INTERNAL_SOURCE) != 0) /* system events are ours */
+            rc = cdp_routing_reshape(t->env->routing, t->env->store, e, t->session,
+                                     &session_changed);
+        if (rc >= 0)
+            rc = cdp_event_type_copy(e);
+        if (rc < 0)
+            return rc;
+        if (session_changed)
+            t->session_changed = true;
+    }
+    return 0;
+}
+
 /* Event validation: an event whose properties fail a validator of its type is stored with
  * metadata.valid false and the reason in metadata.error, is not routed, and the reply's warnings
  * say why. */
@@ -562,7 +590,9 @@ static int run_flows(struct track *t)
             return rc;
         if (rc == CDP_E_NOMEM)
             return rc;
+        cdp_metric_add(CDP_METRIC_FLOWS, 1);
         if (rc) {
+            cdp_metric_add(CDP_METRIC_FLOW_ERRORS, 1);
             cJSON_AddItemToArray(t->errors, cJSON_CreateString(cdp_flow_run_error(t->run)));
             cdp_json_put_bool(cdp_json_obj(e, "metadata"), "error", true);
         }
@@ -588,6 +618,204 @@ static int park(struct track *t)
     }
     t->job->track = t;
     return CDP_FLOW_WAIT;
+}
+
+static void warn(struct track *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(struct track *t, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    cJSON_AddItemToArray(t->warnings, cJSON_CreateString(msg));
+}
+
+/* Why this request merges: {type, ...} plus the rules that ran (for the merge record). */
+static int add_cause(struct track *t, cJSON *causes, const char *type, const cJSON *extra,
+                     const char *extra_key)
+{
+    cJSON *c = cJSON_CreateObject();
+    if (!c || !cJSON_AddItemToArray(causes, c)) {
+        cJSON_Delete(c);
+        return CDP_E_NOMEM;
+    }
+    cJSON_AddStringToObject(c, "type", type);
+    if (extra)
+        cJSON_AddItemToObject(c, extra_key, cJSON_Duplicate(extra, true));
+    cJSON *rules = cJSON_AddArrayToObject(c, "rules");
+    for (int i = 0; rules && i < t->nwork; i++) {
+        const cJSON *it;
+        bool seen = false;
+        cJSON_ArrayForEach(it, rules)
+        {
+            seen = seen || strcmp(it->valuestring, t->work[i].rule) == 0;
+        }
+        if (!seen)
+            cJSON_AddItemToArray(rules, cJSON_CreateString(t->work[i].rule));
+    }
+    const cJSON *e = t->nevents ? t->events[t->nevents - 1].doc : NULL;
+    cdp_json_put_str(c, "event", e ? cdp_json_str(e, "id") : NULL);
+    return 0;
+}
+
+/* The profile that survives is the request's own, unless it is new: then the oldest profile
+ * found, so a new visitor who identifies becomes the person already known. */
+static cJSON *pick_survivor(struct track *t, cJSON *docs)
+{
+    if (!t->new_profile)
+        return NULL;
+    int best = 0, i = 0;
+    const char *oldest = NULL;
+    const cJSON *d;
+    cJSON_ArrayForEach(d, docs)
+    {
+        const char *ins = cdp_json_str(d, "metadata.time.insert");
+        if (ins && (!oldest || strcmp(ins, oldest) < 0)) {
+            oldest = ins;
+            best = i;
+        }
+        i++;
+    }
+    return cJSON_DetachItemFromArray(docs, best);
+}
+
+/* Merges the profiles of ids into the request's (or the request's into the oldest of them).
+ * Profiles held by a waiting request are left for later: the survivor is marked merge_pending
+ * and its next request looks again. */
+static int merge_with(struct track *t, const cJSON *ids, const cJSON *causes)
+{
+    struct cdp_track_env *env = t->env;
+    struct cdp_store *s = env->store;
+    cJSON *docs = cJSON_CreateArray();
+    if (!docs)
+        return CDP_E_NOMEM;
+    bool skipped = false;
+    int rc = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, ids)
+    {
+        if (cdp_busy_has(env->busy, it->valuestring)) {
+            warn(t, "profile %s is in use by a waiting request: it is merged later",
+                 it->valuestring);
+            skipped = true;
+            continue;
+        }
+        cJSON *doc = NULL;
+        if ((rc = load(s, env->profiles, s->ops->profile_get, it->valuestring, &doc)))
+            break;
+        if (doc)
+            cJSON_AddItemToArray(docs, doc);
+    }
+    cJSON *survivor = NULL;
+    if (!rc && cJSON_GetArraySize(docs) > 0) {
+        if ((survivor = pick_survivor(t, docs))) {
+            cJSON_AddItemToArray(docs, t->profile);
+            t->profile = NULL;
+        } else {
+            survivor = t->profile;
+        }
+        rc = cdp_identity_merge(s, survivor, docs, causes, t->now, NULL);
+        t->profile = survivor;
+        t->profile_changed = true;
+    }
+    cJSON_Delete(docs);
+    if (rc || !survivor) {
+        if (skipped && !rc)
+            cdp_json_put_bool(cdp_json_obj(cdp_json_obj(t->profile, "metadata"), "system"),
+                              "merge_pending", true);
+        return rc;
+    }
+    if (t->new_profile) { /* the request's events and session now belong to the survivor */
+        const char *sid = cdp_json_str(survivor, "id");
+        t->new_profile = false;
+        for (int i = 0; i < t->nevents; i++) {
+            cJSON *p = cJSON_GetObjectItemCaseSensitive(t->events[i].doc, "profile");
+            if (cJSON_IsObject(p))
+                cdp_json_put_str(p, "id", sid);
+        }
+        if (t->session) {
+            cdp_session_set_profile(t->session, sid);
+            t->session_changed = true;
+        }
+    }
+    if (skipped)
+        cdp_json_put_bool(cdp_json_obj(cdp_json_obj(survivor, "metadata"), "system"),
+                          "merge_pending", true);
+    return 0;
+}
+
+/* An identification point that matches the event: its event fields find the profile the
+ * person already has. */
+static int identification_point(struct track *t, const cJSON *e, cJSON *ids, cJSON *causes)
+{
+    if (!is_valid(e))
+        return 0;
+    cJSON *keys = NULL;
+    const char *src = cdp_json_str(e, "source.id");
+    int rc = cdp_routing_identify(t->env->routing, t->env->store, e, src ? src : "", &keys);
+    if (rc <= 0)
+        return rc;
+    char err[300];
+    int before = cJSON_GetArraySize(ids);
+    rc = cdp_identity_find_by(t->env->store, keys, cdp_json_str(t->profile, "id"), ids, err,
+                              sizeof(err));
+    if (rc == CDP_E_INVALID) {
+        warn(t, "identification point: %s", err);
+        rc = 0;
+    } else if (rc > 0) {
+        rc = cJSON_GetArraySize(ids) > before
+                 ? add_cause(t, causes, "identification-point", keys, "keys")
+                 : 0;
+    }
+    cJSON_Delete(keys);
+    return rc;
+}
+
+/* Identity resolution after the flows: hashed ids of the contacts the request set, then the
+ * profiles that share an id with this one, or equal it on the keys of Merge profiles nodes
+ * (all of them: not only the last, Tracardi's #875), are merged into one. */
+static int identify(struct track *t)
+{
+    if (!t->profile || !t->save_profile)
+        return 0;
+    struct cdp_store *s = t->env->store;
+    int added = cdp_profile_auto_ids(t->profile, t->env->salt);
+    if (added < 0)
+        return added;
+    if (added)
+        t->profile_changed = true;
+    cJSON *ids = cJSON_CreateArray(), *causes = cJSON_CreateArray();
+    int rc = ids && causes ? 0 : CDP_E_NOMEM;
+    bool pending =
+        cdp_json_flag(cdp_json_get(t->profile, "metadata.system"), "merge_pending", false);
+    if (!rc && (pending || cJSON_GetArraySize(cdp_json_get(t->profile, "ids")) != t->ids_loaded)) {
+        int before = cJSON_GetArraySize(ids);
+        rc = cdp_identity_shared(s, t->profile, ids);
+        if (!rc && cJSON_GetArraySize(ids) > before)
+            rc = add_cause(t, causes, "shared-id", NULL, NULL);
+    }
+    if (!rc && cJSON_GetArraySize(t->fctx.merge) > 0) {
+        char err[300];
+        int before = cJSON_GetArraySize(ids);
+        int f = cdp_identity_find(s, t->profile, t->fctx.merge, ids, err, sizeof(err));
+        if (f == CDP_E_INVALID)
+            warn(t, "%s", err);
+        else if (f < 0)
+            rc = f;
+        else if (cJSON_GetArraySize(ids) > before)
+            rc = add_cause(t, causes, "merge-profiles", t->fctx.merge, "keys");
+    }
+    for (int i = 0; !rc && i < t->nevents; i++)
+        rc = identification_point(t, t->events[i].doc, ids, causes);
+    if (!rc && cJSON_GetArraySize(ids) > 0)
+        rc = merge_with(t, ids, causes);
+    else if (!rc && pending)
+        cdp_json_put_bool(cdp_json_obj(cdp_json_obj(t->profile, "metadata"), "system"),
+                          "merge_pending", false);
+    cJSON_Delete(ids);
+    cJSON_Delete(causes);
+    return rc;
 }
 
 /* Live segmentation after the flows: each enabled segment is evaluated once, against the last
@@ -628,7 +856,7 @@ static int finish(struct track *t)
     int rc = 0;
     if (t->fctx.changed & CDP_FLOW_CHANGED(CDP_PATH_PROFILE))
         t->profile_changed = true;
-    if ((rc = segment(t)))
+    if ((rc = identify(t)) || (rc = segment(t)))
         return rc;
     if (t->fctx.changed & CDP_FLOW_CHANGED(CDP_PATH_SESSION))
         t->session_changed = true;
@@ -688,11 +916,16 @@ int cdp_track_resume(struct cdp_track_env *env, struct cdp_job *job)
     if (rc == 0 && t->profile && !t->new_profile) {
         /* The profile may have been erased (DELETE /profile) while this request waited: then
          * nothing of it is written back. */
-        cJSON *now = NULL;
-        rc = env->store->ops->profile_get(env->store, cdp_json_str(t->profile, "id"), &now);
-        cJSON_Delete(now);
+        const char *id = cdp_json_str(t->profile, "id");
+        char now[160];
+        rc = env->store->ops->profile_resolve(env->store, id, now, sizeof(now));
         if (rc == CDP_E_NOT_FOUND) {
             FAIL(job, 409, "the profile was erased while this request waited: nothing was stored");
+            rc = CDP_E_CONFLICT;
+        } else if (!rc && strcmp(now, id) != 0) {
+            FAIL(job, 409,
+                 "the profile was merged into %s while this request waited: nothing was stored",
+                 now);
             rc = CDP_E_CONFLICT;
         }
     }
@@ -756,6 +989,7 @@ int cdp_track_run(struct cdp_track_env *env, struct cdp_job *job)
     }
     if (rc)
         return conclude(t, rc);
+    t->ids_loaded = t->profile ? cJSON_GetArraySize(cdp_json_get(t->profile, "ids")) : 0;
     cJSON *ctx = cJSON_GetObjectItemCaseSensitive(p, "context");
     update_session(t, ctx);
     update_profile(t, ctx);
@@ -779,8 +1013,8 @@ int cdp_track_run(struct cdp_track_env *env, struct cdp_job *job)
             return conclude(t, rc);
     }
     t->source = NULL;
-    if ((rc = validate(t)) || (rc = consent_updates(t)) || (rc = map_events(t)) ||
-        (rc = route(t, source_id)))
+    if ((rc = reshape(t)) || (rc = validate(t)) || (rc = consent_updates(t)) ||
+        (rc = map_events(t)) || (rc = route(t, source_id)))
         return conclude(t, rc);
     return conclude(t, run_flows(t));
 }

@@ -1,15 +1,73 @@
-/* Time helpers; all times are UTC. */
+/* Time helpers, all in UTC, and the wall clock business times come from (movable for tests). */
 #include "core/clock.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-int64_t cdp_clock_now_us(void)
+/* Set once at start (cdp_clock_set_offset) before the threads that read it exist, so a plain
+ * load suffices: cdp_clock_now_us runs many times per request. */
+static int64_t clock_offset_us;
+
+int64_t cdp_clock_real_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t cdp_clock_now_us(void)
+{
+    return cdp_clock_real_us() + clock_offset_us;
+}
+
+void cdp_clock_set_offset(int64_t offset_us)
+{
+    clock_offset_us = offset_us;
+}
+
+int64_t cdp_clock_offset_us(void)
+{
+    return clock_offset_us;
+}
+
+int cdp_clock_parse_offset(const char *s, int64_t *offset_us)
+{
+    static const struct {
+        char unit;
+        int64_t secs;
+    } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7 * 86400}};
+    const int64_t max_secs = 100LL * 366 * 86400;
+    if (!s)
+        return -1;
+    const char *p = s;
+    int64_t sign = 1;
+    if (*p == '+' || *p == '-')
+        sign = *p++ == '-' ? -1 : 1;
+    if (!isdigit((unsigned char)*p))
+        return -1;
+    char *end;
+    errno = 0;
+    long long n = strtoll(p, &end, 10);
+    if (errno || n > max_secs)
+        return -1;
+    int64_t unit = 1;
+    if (*end) {
+        size_t i = 0;
+        while (i < sizeof(units) / sizeof(units[0]) &&
+               units[i].unit != tolower((unsigned char)*end))
+            i++;
+        if (i == sizeof(units) / sizeof(units[0]) || end[1])
+            return -1;
+        unit = units[i].secs;
+    }
+    if (n * unit > max_secs)
+        return -1;
+    *offset_us = sign * n * unit * 1000000;
+    return 0;
 }
 
 double cdp_clock_mono(void)

@@ -30,6 +30,9 @@ static const struct option_def options[] = {
     {"roles", S(roles), "collector,api,worker", "roles this process runs: collector, api, worker"},
     {"config", S(config_file), "", "optional config file of key = value lines"},
     {"max-body", L(max_body), "1048576", "largest accepted request body, bytes"},
+    {"max-import-body", L(max_import_body), "67108864",
+     "largest body of the import routes (/profiles/import, /sessions/import, /events/import, "
+     "/config/import), bytes"},
     {"max-depth", L(max_depth), "64", "deepest accepted JSON nesting"},
     {"max-events", L(max_events), "1000", "most events accepted in one payload"},
     {"trusted-proxies", S(trusted_proxies), "",
@@ -46,6 +49,12 @@ static const struct option_def options[] = {
      "profiles and sessions each kept parsed in memory by the pipeline (0 = none)"},
     {"flow-timeout-ms", L(flow_timeout_ms), "10000",
      "time limit of one workflow run, its remote calls and sleeps included, milliseconds"},
+    {"segment-interval", L(segment_interval), "3600",
+     "seconds between the batch segmentation runs of serve's worker role (0 = none)"},
+    {"secret-key-file", S(secret_key_file), "",
+     "key that encrypts resource credentials (none: DATA/secret.key, made at first start)"},
+    {"context", S(context), "production",
+     "data the collector and jobs work on: production, or staging to try flows on test traffic"},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -248,6 +257,10 @@ int cdp_config_load(struct cdp_config *c, int argc, char **argv, const struct cd
     }
     if (strcmp(c->sync, "full") != 0 && strcmp(c->sync, "normal") != 0) {
         snprintf(err, errlen, "sync must be full or normal, not '%s'", c->sync);
+        return CDP_E_CONFIG;
+    }
+    if (strcmp(c->context, "production") != 0 && strcmp(c->context, "staging") != 0) {
+        snprintf(err, errlen, "context must be production or staging, not '%s'", c->context);
         return CDP_E_CONFIG;
     }
     return 0;

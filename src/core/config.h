@@ -17,6 +17,8 @@ struct cdp_config {
     long max_body;   /* bytes */
     long max_depth;  /* JSON nesting */
     long max_events; /* events per payload */
+    /* bytes, of the bulk import routes (max_body is the others') */
+    long max_import_body;
     char trusted_proxies[512];
     bool system_events;
     char sync[16]; /* full | normal */
@@ -27,6 +29,11 @@ struct cdp_config {
     long batch_max;       /* collection requests per group commit */
     long hot_cache;       /* profiles and sessions kept parsed in memory, each */
     long flow_timeout_ms; /* time limit of one flow run, waits included */
+    /* seconds between batch segmentation runs (0 = none) */
+    long segment_interval;
+    char secret_key_file[512]; /* "": <data>/secret.key (core/secret.h) */
+    /* production | staging: the data the collector, serve's jobs and `cdpd job` work on */
+    char context[16];
 };
 
 /* An option that only one subcommand knows (e.g. --email for `user add`). */

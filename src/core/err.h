@@ -19,7 +19,8 @@
     X(THROTTLED, -12, 429, "too many requests")                                                    \
     X(UNAVAILABLE, -13, 503, "service unavailable")                                                \
     X(IO, -14, 500, "input/output error")                                                          \
-    X(CONFIG, -15, 500, "configuration error")
+    X(CONFIG, -15, 500, "configuration error")                                                     \
+    X(UNSUPPORTED, -16, 501, "not supported by this backend")
 
 enum cdp_err {
 #define CDP_ERR_ENUM(name, code, status, msg) CDP_E_##name = (code),

@@ -2,6 +2,8 @@
 #include "core/json.h"
 
 #include "core/buf.h"
+#include "core/err.h"
+#include "core/id.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -463,4 +465,31 @@ const char *cdp_json_named(cJSON *doc, const char *key)
     }
     cdp_json_put(doc, key, named);
     return cdp_json_str(named, "id");
+}
+
+int cdp_json_entity_head(cJSON *doc, const char *what, char *err, size_t errlen)
+{
+    if (!cJSON_IsObject(doc)) {
+        snprintf(err, errlen, "body: expected %s object", what);
+        return CDP_E_INVALID;
+    }
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "id");
+    if (id && !cJSON_IsNull(id) && !cJSON_IsString(id)) {
+        snprintf(err, errlen, "id: expected a string");
+        return CDP_E_INVALID;
+    }
+    if (!cJSON_IsString(id) || !*id->valuestring) {
+        char uuid[CDP_UUID_LEN];
+        cdp_id_uuid4(uuid);
+        cdp_json_put_str(doc, "id", uuid);
+    } else if (strlen(id->valuestring) > 128) {
+        snprintf(err, errlen, "id: longer than 128 characters");
+        return CDP_E_INVALID;
+    }
+    const char *name = cdp_json_str(doc, "name");
+    if (!name || !name[strspn(name, " \t\r\n")]) {
+        snprintf(err, errlen, "name: %s needs a name", what);
+        return CDP_E_INVALID;
+    }
+    return 0;
 }

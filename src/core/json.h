@@ -44,6 +44,11 @@ cJSON *cdp_json_diff(const cJSON *before, const cJSON *after);
  * becomes {id, name} (name defaulting to the id). Returns the id (inside doc), or NULL when
  * there is none, leaving doc[key] as it was. */
 const char *cdp_json_named(cJSON *doc, const char *key);
+/* The head every config entity shares: doc must be an object (else "body: expected <what>
+ * object"), its id a string of at most 128 bytes (a new UUID4 when absent or empty), its name
+ * not blank ("name:
+ * <what> needs a name"). CDP_E_INVALID with the message in err. what: "a segment", … */
+int cdp_json_entity_head(cJSON *doc, const char *what, char *err, size_t errlen);
 /* Boolean flag as Tracardi's is_on(): the bool value when key holds a bool, else def. */
 bool cdp_json_flag(const cJSON *obj, const char *key, bool def);
 /* {"detail": "<message>"}, the body of every error answer (Tracardi's shape). */

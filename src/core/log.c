@@ -24,7 +24,7 @@ void cdp_log(enum cdp_log_level lvl, const char *fmt, ...)
     if (lvl < cdp_log_min)
         return;
     char line[1024], ts[CDP_ISO_LEN];
-    cdp_clock_iso(cdp_clock_now_us(), ts);
+    cdp_clock_iso(cdp_clock_real_us(), ts); /* real time, even with CDPD_CLOCK_OFFSET */
     int n = snprintf(line, sizeof(line), "%.23s %-5s ", ts, level_names[lvl]);
     va_list ap;
     va_start(ap, fmt);

@@ -2,7 +2,6 @@
 #include "flow/mapping.h"
 
 #include "core/err.h"
-#include "core/id.h"
 #include "core/json.h"
 #include "flow/path.h"
 #include "flow/tql.h"
@@ -45,6 +44,14 @@ static int event_path(const char *v, struct cdp_path **out)
     return rc;
 }
 
+bool cdp_mapping_profile_root(const char *key)
+{
+    for (size_t i = 0; i < sizeof(profile_roots) / sizeof(profile_roots[0]); i++)
+        if (strcmp(key, profile_roots[i]) == 0)
+            return true;
+    return false;
+}
+
 static int profile_path(const char *v, struct cdp_path **out)
 {
     char ref[512];
@@ -52,10 +59,9 @@ static int profile_path(const char *v, struct cdp_path **out)
     int rc = cdp_path_parse(ref, strlen(ref), out);
     if (rc)
         return rc;
-    bool ok = (*out)->source == CDP_PATH_PROFILE && (*out)->nseg > 0;
-    for (size_t i = 0; ok && i < sizeof(profile_roots) / sizeof(profile_roots[0]); i++)
-        if (strcmp((*out)->seg[0], profile_roots[i]) == 0)
-            return 0;
+    if ((*out)->source == CDP_PATH_PROFILE && (*out)->nseg > 0 &&
+        cdp_mapping_profile_root((*out)->seg[0]))
+        return 0;
     cdp_path_free(*out);
     *out = NULL;
     return CDP_E_INVALID;
@@ -82,21 +88,9 @@ static const char *path_text(const cJSON *v)
 
 int cdp_mapping_normalize(cJSON *doc, char *err, size_t errlen)
 {
-    if (!cJSON_IsObject(doc)) {
-        snprintf(err, errlen, "body: expected a mapping object");
-        return CDP_E_INVALID;
-    }
-    const char *id = cdp_json_str(doc, "id");
-    if (!id || !*id) {
-        char uuid[CDP_UUID_LEN];
-        cdp_id_uuid4(uuid);
-        cdp_json_put_str(doc, "id", uuid);
-    }
-    const char *name = cdp_json_str(doc, "name");
-    if (!name || !*name) {
-        snprintf(err, errlen, "name: a mapping needs a name");
-        return CDP_E_INVALID;
-    }
+    int rc = cdp_json_entity_head(doc, "a mapping", err, errlen);
+    if (rc)
+        return rc;
     if (!cdp_json_named(doc, "event_type")) {
         snprintf(err, errlen, "event_type: required ({\"id\", \"name\"} or an event type id)");
         return CDP_E_INVALID;

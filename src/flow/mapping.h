@@ -11,6 +11,7 @@
 #define CDP_FLOW_MAPPING_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,9 @@ struct cdp_mapping;
 int cdp_mapping_normalize(cJSON *doc, char *err, size_t errlen);
 int cdp_mapping_compile(const cJSON *doc, struct cdp_mapping **out, char *err, size_t errlen);
 void cdp_mapping_free(struct cdp_mapping *m);
+/* Whether key is one of the profile's top-level fields that config may write (data, traits,
+ * ids, stats, segments, interests, consents, aux, misc, trash). */
+bool cdp_mapping_profile_root(const char *key);
 const char *cdp_mapping_event_type(const struct cdp_mapping *m);
 /* Applies m for event to profile: 1 when the profile changed, 0 when not (the condition does not
  * hold or nothing differs), CDP_E_NOMEM. Values that are missing in the event are skipped. */

@@ -3,7 +3,6 @@
 
 #include "core/clock.h"
 #include "core/err.h"
-#include "core/id.h"
 #include "core/json.h"
 #include "flow/tql.h"
 
@@ -47,19 +46,10 @@ static int fail(char *err, size_t errlen, const char *msg)
 
 int cdp_segment_normalize(cJSON *doc, char *err, size_t errlen)
 {
-    if (!cJSON_IsObject(doc))
-        return fail(err, errlen, "body: expected a segment object");
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "id");
-    if (id && !cJSON_IsString(id))
-        return fail(err, errlen, "id: expected a string");
-    if (!id || !*id->valuestring) {
-        char uuid[CDP_UUID_LEN];
-        cdp_id_uuid4(uuid);
-        cdp_json_put_str(doc, "id", uuid);
-    }
+    int rc = cdp_json_entity_head(doc, "a segment", err, errlen);
+    if (rc)
+        return rc;
     const char *name = cdp_json_str(doc, "name");
-    if (!name || !name[strspn(name, " \t")])
-        return fail(err, errlen, "name: a segment needs a name");
     const cJSON *cond = cJSON_GetObjectItemCaseSensitive(doc, "condition");
     if (!cJSON_IsString(cond) || !cond->valuestring[strspn(cond->valuestring, " \t\r\n")])
         return fail(err, errlen, "condition: a segment needs a condition");
@@ -146,6 +136,16 @@ const char *cdp_segment_machine_name(const struct cdp_segment *seg)
     return seg->machine_name;
 }
 
+const struct cdp_tql *cdp_segment_condition(const struct cdp_segment *seg)
+{
+    return seg->cond;
+}
+
+bool cdp_segment_removes_when_false(const struct cdp_segment *seg)
+{
+    return seg->remove_when_false;
+}
+
 bool cdp_segment_wants(const struct cdp_segment *seg, const char *event_type)
 {
     if (cJSON_GetArraySize(seg->types) == 0)
@@ -169,6 +169,13 @@ int cdp_segment_apply(const struct cdp_segment *seg, cJSON *profile, const cJSON
     char err[200];
     if (cdp_tql_eval(seg->cond, &refs, now_us, &holds, err, sizeof(err)))
         return CDP_E_NOMEM;
+    return cdp_segment_set_member(profile, seg->machine_name, seg->remove_when_false, holds,
+                                  now_us);
+}
+
+int cdp_segment_set_member(cJSON *profile, const char *name, bool remove_when_false, bool holds,
+                           int64_t now_us)
+{
     cJSON *segs = cJSON_GetObjectItemCaseSensitive(profile, "segments");
     if (!cJSON_IsArray(segs)) {
         if (!holds)
@@ -182,14 +189,14 @@ int cdp_segment_apply(const struct cdp_segment *seg, cJSON *profile, const cJSON
     const cJSON *s;
     cJSON_ArrayForEach(s, segs)
     {
-        if (cJSON_IsString(s) && strcmp(s->valuestring, seg->machine_name) == 0)
+        if (cJSON_IsString(s) && strcmp(s->valuestring, name) == 0)
             at = i;
         i++;
     }
-    if (holds == (at >= 0) || (!holds && !seg->remove_when_false))
+    if (holds == (at >= 0) || (!holds && !remove_when_false))
         return 0;
     if (holds)
-        cJSON_AddItemToArray(segs, cJSON_CreateString(seg->machine_name));
+        cJSON_AddItemToArray(segs, cJSON_CreateString(name));
     else
         cJSON_DeleteItemFromArray(segs, at);
     char iso[40];

@@ -112,6 +112,7 @@ struct parser {
     char *err;
     size_t errlen;
     int rc;
+    const char *bare; /* cdp_tql_parse_in: the source of fields written without one */
 };
 
 static int fail(struct parser *p, size_t pos, const char *fmt, ...)
@@ -574,6 +575,39 @@ static struct opnd *parse_operand(struct parser *p, const char *after)
             goto bad;
         return o;
     }
+    if (p->cur.k == TK_WORD && p->bare && !looks_like_call(p)) {
+        /* a field without its source (`type`, `data.contact.email.main`), but for keywords */
+        static const char *const words[] = {"null",     "true",    "false", "and",    "or",
+                                            "not",      "between", "is",    "exists", "empty",
+                                            "contains", "starts",  "ends",  "with"};
+        bool word = false;
+        for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+            word = word || is_kw(p, words[i]);
+        size_t n = strlen(p->bare) + 1 + p->cur.len;
+        char *ref = word ? NULL : malloc(n + 1);
+        if (ref) {
+            snprintf(ref, n + 1, "%s@%.*s", p->bare, (int)p->cur.len, p->s + p->cur.pos);
+            o->kind = OPND_FIELD;
+            int rc = cdp_path_parse(ref, n, &o->path);
+            free(ref);
+            if (rc == CDP_E_NOMEM) {
+                nomem(p);
+                goto bad;
+            }
+            if (rc < 0) {
+                int m = p->cur.len > 40 ? 40 : (int)p->cur.len;
+                fail(p, p->cur.pos, "invalid field '%.*s'", m, p->s + p->cur.pos);
+                goto bad;
+            }
+            if (next(p) < 0)
+                goto bad;
+            return o;
+        }
+        if (!word) {
+            nomem(p);
+            goto bad;
+        }
+    }
     if (p->cur.k == TK_WORD && looks_like_call(p))
         return parse_call(p, o);
     o->kind = OPND_CONST;
@@ -792,7 +826,13 @@ static struct node *parse_or(struct parser *p)
 
 int cdp_tql_parse(const char *text, struct cdp_tql **out, char *err, size_t errlen)
 {
-    struct parser p = {.s = text, .err = err, .errlen = errlen};
+    return cdp_tql_parse_in(text, NULL, out, err, errlen);
+}
+
+int cdp_tql_parse_in(const char *text, const char *source, struct cdp_tql **out, char *err,
+                     size_t errlen)
+{
+    struct parser p = {.s = text, .err = err, .errlen = errlen, .bare = source};
     *out = NULL;
     if (err && errlen)
         err[0] = '\0';
@@ -1228,4 +1268,192 @@ int cdp_tql_eval(const struct cdp_tql *q, const struct cdp_refs *r, int64_t now_
     if (!q)
         return CDP_E_INVALID;
     return eval_node(&c, q->root, result);
+}
+
+/* --- the tree as data, for query translators (cdp_tql_describe) --- */
+
+static const char *const test_names[] = {
+    [T_EQ] = "==",
+    [T_NE] = "!=",
+    [T_GT] = ">",
+    [T_GE] = ">=",
+    [T_LT] = "<",
+    [T_LE] = "<=",
+    [T_BETWEEN] = "between",
+    [T_IS_NULL] = "is null",
+    [T_NOT_NULL] = "is not null",
+    [T_EXISTS] = "exists",
+    [T_NOT_EXISTS] = "not exists",
+    [T_EMPTY] = "empty",
+    [T_NOT_EMPTY] = "not empty",
+    [T_CONTAINS] = "contains",
+    [T_STARTS] = "starts with",
+    [T_ENDS] = "ends with",
+};
+
+static const char *const fn_names[] = {
+    [FN_NOW] = "now",
+    [FN_NOW_OFFSET] = "now.offset",
+    [FN_NOW_TZ_OFFSET] = "now.timezone.offset",
+    [FN_DATETIME] = "datetime",
+    [FN_DATETIME_OFFSET] = "datetime.offset",
+    [FN_DATETIME_TZ] = "datetime.timezone",
+    [FN_FROM_TIMESTAMP] = "datetime.from_timestamp",
+    [FN_LOWER] = "lowercase",
+    [FN_UPPER] = "uppercase",
+};
+
+static const char *const path_sources[] = {
+    [CDP_PATH_PROFILE] = "profile", [CDP_PATH_EVENT] = "event", [CDP_PATH_SESSION] = "session",
+    [CDP_PATH_PAYLOAD] = "payload", [CDP_PATH_FLOW] = "flow",   [CDP_PATH_MEMORY] = "memory",
+};
+
+static bool reads_a_field(const struct opnd *o)
+{
+    if (o->kind == OPND_FIELD)
+        return true;
+    for (int i = 0; i < o->nargs; i++)
+        if (reads_a_field(o->args[i]))
+            return true;
+    return false;
+}
+
+static cJSON *describe_val(const struct val *v)
+{
+    cJSON *d = cJSON_CreateObject(), *x = NULL;
+    char t[24];
+    switch (v->k) {
+    case V_MISSING:
+        x = cJSON_AddTrueToObject(d, "missing");
+        break;
+    case V_NULL:
+        x = cJSON_AddNullToObject(d, "value");
+        break;
+    case V_BOOL:
+        x = cJSON_AddBoolToObject(d, "value", v->b);
+        break;
+    case V_NUM:
+        x = cJSON_AddNumberToObject(d, "value", v->num);
+        break;
+    case V_STR:
+        x = cJSON_AddStringToObject(d, "value", v->s);
+        break;
+    case V_TIME: /* a decimal string: microseconds overflow a double's exact integers */
+        snprintf(t, sizeof(t), "%lld", (long long)v->t);
+        x = cJSON_AddStringToObject(d, "time", t);
+        break;
+    case V_JSON:
+        x = cJSON_Duplicate(v->j, true);
+        if (x && !cJSON_AddItemToObject(d, "value", x)) {
+            cJSON_Delete(x);
+            x = NULL;
+        }
+        break;
+    }
+    if (!x) {
+        cJSON_Delete(d);
+        return NULL;
+    }
+    return d;
+}
+
+static cJSON *describe_opnd(const struct ctx *c, const struct opnd *o)
+{
+    cJSON *d = NULL;
+    if (o->kind == OPND_FIELD) {
+        d = cJSON_CreateObject();
+        cJSON *path = NULL;
+        if (!cJSON_AddStringToObject(d, "field", path_sources[o->path->source]) ||
+            !(path = cJSON_AddArrayToObject(d, "path")))
+            goto nomem;
+        for (size_t i = 0; i < o->path->nseg; i++)
+            if (!cJSON_AddItemToArray(path, cJSON_CreateString(o->path->seg[i])))
+                goto nomem;
+        return d;
+    }
+    if (o->kind == OPND_CONST) {
+        struct val v;
+        val_of_json(o->value, &v);
+        return describe_val(&v);
+    }
+    if (!reads_a_field(o)) { /* constant arguments: the value it has at c->now */
+        struct val v;
+        if (eval_fn(c, o, &v) < 0)
+            return NULL;
+        d = describe_val(&v);
+        free(v.owned);
+        return d;
+    }
+    d = cJSON_CreateObject();
+    cJSON *args = NULL;
+    if (!cJSON_AddStringToObject(d, "fn", fn_names[o->fn]) ||
+        !(args = cJSON_AddArrayToObject(d, "args")))
+        goto nomem;
+    for (int i = 0; i < o->nargs; i++) {
+        cJSON *a = describe_opnd(c, o->args[i]);
+        if (!a || !cJSON_AddItemToArray(args, a)) {
+            cJSON_Delete(a);
+            goto nomem;
+        }
+    }
+    return d;
+nomem:
+    cJSON_Delete(d);
+    return NULL;
+}
+
+static cJSON *describe_node(const struct ctx *c, const struct node *n)
+{
+    cJSON *d = cJSON_CreateObject();
+    if (!d)
+        return NULL;
+    if (n->kind == NODE_OR || n->kind == NODE_AND) {
+        cJSON *kids = cJSON_AddArrayToObject(d, n->kind == NODE_OR ? "or" : "and");
+        if (!kids)
+            goto nomem;
+        for (size_t i = 0; i < n->n; i++) {
+            cJSON *k = describe_node(c, n->kids[i]);
+            if (!k || !cJSON_AddItemToArray(kids, k)) {
+                cJSON_Delete(k);
+                goto nomem;
+            }
+        }
+        return d;
+    }
+    if (n->kind == NODE_NOT) {
+        cJSON *k = describe_node(c, n->kids[0]);
+        if (!k || !cJSON_AddItemToObject(d, "not", k)) {
+            cJSON_Delete(k);
+            goto nomem;
+        }
+        return d;
+    }
+    if (!cJSON_AddStringToObject(d, "test", test_names[n->op]))
+        goto nomem;
+    const struct opnd *parts[] = {n->lhs, n->a, n->b};
+    static const char *const keys[] = {"lhs", "a", "b"};
+    for (size_t i = 0; i < 3; i++) {
+        if (!parts[i])
+            continue;
+        cJSON *p = describe_opnd(c, parts[i]);
+        if (!p || !cJSON_AddItemToObject(d, keys[i], p)) {
+            cJSON_Delete(p);
+            goto nomem;
+        }
+    }
+    return d;
+nomem:
+    cJSON_Delete(d);
+    return NULL;
+}
+
+int cdp_tql_describe(const struct cdp_tql *q, int64_t now_us, cJSON **out)
+{
+    *out = NULL;
+    if (!q)
+        return CDP_E_INVALID;
+    static const struct cdp_refs none;
+    struct ctx c = {.r = &none, .now = now_us};
+    *out = describe_node(&c, q->root);
+    return *out ? 0 : CDP_E_NOMEM;
 }

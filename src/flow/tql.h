@@ -55,6 +55,11 @@ struct cdp_tql;
 /* Parses text into *out (free with cdp_tql_free). On failure returns CDP_E_INVALID (syntax,
  * limits) or CDP_E_NOMEM and writes "at <1-based char>: <what was expected>" into err. */
 int cdp_tql_parse(const char *text, struct cdp_tql **out, char *err, size_t errlen);
+/* cdp_tql_parse as searches read conditions (Tracardi's /select): a field may also be written
+ * without its source (`type == "page-view"`, `data.contact.email.main EXISTS`), and then is a
+ * field of source ("event", "profile", ...). Keywords and function names are never fields. */
+int cdp_tql_parse_in(const char *text, const char *source, struct cdp_tql **out, char *err,
+                     size_t errlen);
 void cdp_tql_free(struct cdp_tql *q);
 /* Evaluates q against r's documents with now_us as the current time (microseconds since the
  * epoch). 0 and *result on success; a negative code and a message in err otherwise (only
@@ -63,5 +68,19 @@ int cdp_tql_eval(const struct cdp_tql *q, const struct cdp_refs *r, int64_t now_
                  char *err, size_t errlen);
 /* Parses an offset such as "-15m", "+700 days" or "1h 30m" into microseconds; -1 if invalid. */
 int cdp_tql_parse_offset(const char *s, int64_t *us);
+/* The parsed tree as a new JSON tree, for backends that translate conditions into their own
+ * query language (store/query.c). Functions of constants are folded to their value at now_us
+ * (the value cdp_tql_eval with that now_us sees), so a translation needs no clock:
+ *   node  := {"or": [node...]} | {"and": [node...]} | {"not": node}
+ *          | {"test": "==" | "!=" | ">" | ">=" | "<" | "<=" | "between" | "is null" |
+ *                     "is not null" | "exists" | "not exists" | "empty" | "not empty" |
+ *                     "contains" | "starts with" | "ends with",
+ *             "lhs": opnd, "a": opnd (second operand), "b": opnd (BETWEEN's upper bound)}
+ *   opnd  := {"field": "profile" | "event" | ..., "path": [key...]}   ([] is the whole document)
+ *          | {"value": JSON literal} | {"time": "<microseconds since the epoch, decimal>"}
+ *          | {"missing": true} (a function of constants without a value)
+ *          | {"fn": "lowercase" | "datetime" | ..., "args": [opnd...]} (a function of fields)
+ * CDP_E_NOMEM on allocation failure. */
+int cdp_tql_describe(const struct cdp_tql *q, int64_t now_us, cJSON **out);
 
 #endif

@@ -6,6 +6,7 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/metrics.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -24,6 +25,7 @@ struct cdp_http_server {
     struct MHD_Daemon *daemon;
     struct cdp_http_opts opts;
     unsigned port;
+    struct cdp_metrics_http *metrics; /* requests by route and status, latency */
 };
 
 enum req_state { REQ_NEW, REQ_BODY, REQ_SUSPENDED, REQ_READY, REQ_QUEUED };
@@ -35,6 +37,10 @@ struct cdp_http_req {
     const char *path;
     enum req_state state;
     bool too_large;
+    bool guarded; /* the guard ran before the body was read (CDP_ROUTE_BULK) */
+    /* the route it ran, NULL when none (for metrics) */
+    const struct cdp_route *route;
+    size_t max_body;
     struct cdp_buf body;
     double start;
     char *params[MAX_PARAMS];
@@ -42,6 +48,8 @@ struct cdp_http_req {
     char ip[INET6_ADDRSTRLEN];
     void *user;
     void (*user_free)(void *);
+    void (*on_reply)(struct cdp_http_req *r, void *ud);
+    void *on_reply_ud;
     /* reply */
     int status;
     char *resp;
@@ -142,6 +150,26 @@ void cdp_http_set_user(struct cdp_http_req *r, void *user, void (*free_fn)(void 
 void *cdp_http_user(const struct cdp_http_req *r)
 {
     return r->user;
+}
+
+void cdp_http_on_reply(struct cdp_http_req *r, void (*fn)(struct cdp_http_req *r, void *ud),
+                       void *ud)
+{
+    r->on_reply = fn;
+    r->on_reply_ud = ud;
+}
+
+int cdp_http_status(const struct cdp_http_req *r)
+{
+    return r->status;
+}
+
+static void run_on_reply(struct cdp_http_req *r)
+{
+    void (*fn)(struct cdp_http_req *, void *) = r->on_reply;
+    r->on_reply = NULL;
+    if (fn)
+        fn(r, r->on_reply_ud);
 }
 
 /* --- replies --- */
@@ -356,9 +384,22 @@ static void dispatch(struct cdp_http_req *r)
         }
         return;
     }
-    if (hit->roles && o->guard && !o->guard(r, hit, o->app))
+    r->route = hit;
+    if (hit->roles && o->guard && !r->guarded && !o->guard(r, hit, o->app))
         return;
     hit->fn(r, o->app);
+}
+
+/* The route a request will run, known from its method and path alone; NULL when none. */
+static const struct cdp_route *route_of(struct cdp_http_req *r)
+{
+    const struct cdp_http_opts *o = &r->srv->opts;
+    for (size_t i = 0; i < o->nroutes; i++) {
+        const struct cdp_route *rt = &o->routes[i];
+        if (strcmp(rt->method, r->method) == 0 && route_match(r, rt->pattern, r->path))
+            return rt;
+    }
+    return NULL;
 }
 
 /* --- libmicrohttpd callbacks --- */
@@ -367,6 +408,7 @@ static enum MHD_Result send_reply(struct cdp_http_req *r)
 {
     if (!r->resp && r->status == 0)
         cdp_http_reply_error(r, 500, "handler gave no reply");
+    run_on_reply(r);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(r->resp_len, r->resp ? r->resp : (char *)"",
                                         r->resp ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
@@ -384,7 +426,11 @@ static enum MHD_Result send_reply(struct cdp_http_req *r)
         MHD_add_response_header(resp, "Vary", "Origin");
     }
     char pt[32];
-    snprintf(pt, sizeof(pt), "%.6f", cdp_clock_mono() - r->start);
+    double took = cdp_clock_mono() - r->start;
+    snprintf(pt, sizeof(pt), "%.6f", took);
+    const struct cdp_http_opts *o = &r->srv->opts;
+    size_t route = r->route ? (size_t)(r->route - o->routes) : o->nroutes;
+    cdp_metrics_http_observe(r->srv->metrics, route, r->status, took);
     MHD_add_response_header(resp, "X-Process-Time", pt);
     const char *ctx = cdp_http_header(r, "X-Context");
     if (ctx)
@@ -403,7 +449,6 @@ static void req_init(struct cdp_http_req *r, struct cdp_http_server *srv,
     r->method = method;
     r->path = url;
     r->start = cdp_clock_mono();
-    cdp_buf_init(&r->body, srv->opts.max_body);
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (ci && ci->client_addr) {
@@ -430,11 +475,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         req_init(r, srv, conn, url, method);
         *con_cls = r;
+        const struct cdp_route *rt = r->route = route_of(r);
+        bool bulk = rt && (rt->roles & CDP_ROUTE_BULK) && srv->opts.max_bulk_body;
+        r->max_body = bulk ? srv->opts.max_bulk_body : srv->opts.max_body;
+        cdp_buf_init(&r->body, r->max_body);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > srv->opts.max_body) {
+        if (cl && strtoull(cl, NULL, 10) > r->max_body) {
             cdp_http_reply_error(r, 413, "request body exceeds the limit of %zu bytes",
-                                 srv->opts.max_body);
+                                 r->max_body);
             return send_reply(r);
+        }
+        if (bulk && srv->opts.guard) {
+            if (!srv->opts.guard(r, rt, srv->opts.app))
+                return send_reply(r);
+            r->guarded = true;
         }
         r->state = REQ_BODY;
         return MHD_YES;
@@ -454,8 +508,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (r->state == REQ_SUSPENDED)
         return MHD_YES;
     if (r->too_large) {
-        cdp_http_reply_error(r, 413, "request body exceeds the limit of %zu bytes",
-                             srv->opts.max_body);
+        cdp_http_reply_error(r, 413, "request body exceeds the limit of %zu bytes", r->max_body);
         return send_reply(r);
     }
     dispatch(r);
@@ -473,6 +526,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct cdp_http_req *r = *con_cls;
     if (!r)
         return;
+    run_on_reply(r); /* a request that ended before its reply went out */
     free_params(r);
     cdp_buf_fini(&r->body);
     free(r->resp);
@@ -566,6 +620,9 @@ int cdp_http_start(struct cdp_http_server **out, const struct cdp_http_opts *o, 
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : 0;
+    s->metrics = cdp_metrics_http_new(o->name, o->nroutes);
+    for (size_t i = 0; i < o->nroutes; i++)
+        cdp_metrics_http_name(s->metrics, i, o->routes[i].method, o->routes[i].pattern);
     *out = s;
     return 0;
 }
@@ -584,6 +641,7 @@ void cdp_http_stop(struct cdp_http_server *s)
     if (!s)
         return;
     MHD_stop_daemon(s->daemon);
+    cdp_metrics_http_free(s->metrics);
     free(s);
 }
 

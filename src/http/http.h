@@ -20,6 +20,11 @@ struct cdp_route {
     unsigned roles; /* opaque to http: bitmask the guard checks; 0 = public */
 };
 
+/* The one bit of roles that http reads: the route takes bodies up to the listener's
+ * max_bulk_body (bulk imports), and its guard runs as soon as the headers are in, so only a
+ * client the guard lets through can make the listener hold a body that large. */
+#define CDP_ROUTE_BULK (1u << 31)
+
 /* Called before a route with roles != 0 runs; returns false after replying (e.g. 401). */
 typedef bool (*cdp_http_guard_fn)(struct cdp_http_req *req, const struct cdp_route *route,
                                   void *app);
@@ -28,8 +33,9 @@ struct cdp_http_opts {
     const char *name;   /* for logs: "collector", "admin" */
     const char *listen; /* "host:port"; port 0 picks a free one */
     size_t max_body;
-    unsigned threads; /* 1 = one epoll thread */
-    bool cors;        /* answer preflight, allow any origin (the collector, as Tracardi) */
+    size_t max_bulk_body; /* of CDP_ROUTE_BULK routes; 0 = max_body */
+    unsigned threads;     /* 1 = one epoll thread */
+    bool cors;            /* answer preflight, allow any origin (the collector, as Tracardi) */
     const struct cdp_route *routes;
     size_t nroutes;
     cdp_http_guard_fn guard;
@@ -61,6 +67,12 @@ void cdp_http_each_query(const struct cdp_http_req *r,
 /* Per-request slot for the application (e.g. the authenticated user); freed by free_fn. */
 void cdp_http_set_user(struct cdp_http_req *r, void *user, void (*free_fn)(void *));
 void *cdp_http_user(const struct cdp_http_req *r);
+/* Per-request hook: fn(r, ud) runs once, just before the reply goes out (or, when the request
+ * ends without one, as it ends), and may read the status; the last one set wins. */
+void cdp_http_on_reply(struct cdp_http_req *r, void (*fn)(struct cdp_http_req *r, void *ud),
+                       void *ud);
+/* The status of the reply set so far, 0 before any. */
+int cdp_http_status(const struct cdp_http_req *r);
 
 /* Replies; each takes ownership of what it is given. The last reply set wins. */
 void cdp_http_reply(struct cdp_http_req *r, int status, const char *ctype, char *body, size_t len);

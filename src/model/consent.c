@@ -186,10 +186,10 @@ int cdp_consent_apply(cJSON *profile, const cJSON *types, const cJSON *consents,
             const char *id = cdp_json_str(t, "id");
             if (!id || !cdp_json_flag(t, "enabled", true))
                 continue;
-            if (cJSON_GetObjectItemCaseSensitive(held, id) &&
-                !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(held, id)))
-                cJSON_DeleteItemFromObjectCaseSensitive(held, id);
-            if (!cJSON_GetObjectItemCaseSensitive(held, id)) {
+            /* A grant still held keeps its revoke time; a missing, expired or malformed one is
+             * granted afresh. */
+            if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(held, id)) ||
+                cdp_consent_held(held, id, now_us) != 1) {
                 cdp_json_put(held, id, grant(t, now_us));
                 changed = true;
             }

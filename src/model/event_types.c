@@ -21,6 +21,11 @@ struct op_def {
     const char *profile; /* dotted profile path */
 };
 
+/* event[to] = a copy of event[from]: Tracardi's "copy" into the event's data and hit. */
+struct copy_def {
+    const char *to, *from;
+};
+
 struct type_def {
     const char *id, *name, *group, *description;
     const char *props; /* "path:type ..." (dotted paths nest), types as JSON Schema's */
@@ -28,6 +33,11 @@ struct type_def {
     const char *state; /* journey state or NULL */
     const struct op_def *ops;
     size_t nops;
+    /* The "copy" map: the set operations into data.* when copy_sets (Tracardi copies those
+     * fields into the event's data and sets the profile from there), then copy. */
+    bool copy_sets;
+    const struct copy_def *copy;
+    size_t ncopy;
 };
 
 struct group_def {
@@ -54,8 +64,17 @@ struct group_def {
     {                                                                                              \
         NULL, OP_INC, p                                                                            \
     }
+#define CP(to, from)                                                                               \
+    {                                                                                              \
+        to, "properties." from                                                                     \
+    }
 #define OPS(a) a, sizeof(a) / sizeof(a[0])
 #define NOOPS  NULL, 0
+/* The copy map after the operations: the set operations copied or not, and the list. */
+#define COPY(a)          false, a, sizeof(a) / sizeof(a[0])
+#define COPY_SETS        true, NULL, 0
+#define COPY_SETS_AND(a) true, a, sizeof(a) / sizeof(a[0])
+#define NOCOPY           false, NULL, 0
 
 /* ---- profile operations ---- */
 
@@ -175,6 +194,101 @@ static const struct op_def ops_delivery[] = {
     SET("delivery.street", "data.contact.address.street"),
 };
 
+/* ---- copies into the event (Tracardi's setup/events "copy", paths as in cdpd's props) ---- */
+
+static const struct copy_def copy_product[] = {
+    CP("data.ec.product.id", "id"),       CP("data.ec.product.name", "name"),
+    CP("data.ec.product.sku", "sku"),     CP("data.ec.product.category", "category"),
+    CP("data.ec.product.brand", "brand"), CP("data.ec.product.variant", "variant"),
+    CP("data.ec.product.price", "price"), CP("data.ec.product.quantity", "quantity"),
+};
+
+static const struct copy_def copy_product_clicked[] = {
+    CP("data.ec.product.id", "id"),
+    CP("data.ec.product.name", "name"),
+    CP("data.ec.product.sku", "sku"),
+    CP("data.ec.product.category", "category"),
+    CP("data.ec.product.brand", "brand"),
+    CP("data.ec.product.variant", "variant"),
+    CP("data.ec.product.price", "price"),
+    CP("data.ec.product.quantity", "quantity"),
+    CP("data.ec.product.position", "position"),
+};
+
+static const struct copy_def copy_checkout_started[] = {
+    CP("data.ec.order.id", "order_id"),      CP("data.ec.checkout.id", "id"),
+    CP("data.ec.checkout.status", "status"), CP("data.ec.checkout.currency", "currency"),
+    CP("data.ec.checkout.value", "value"),
+};
+
+static const struct copy_def copy_checkout[] = {
+    CP("data.ec.checkout.id", "id"),
+    CP("data.ec.checkout.status", "status"),
+};
+
+static const struct copy_def copy_delivery[] = {
+    CP("data.ec.order.id", "order_id"),
+};
+
+static const struct copy_def copy_payment[] = {
+    CP("data.ec.order.id", "order_id"),
+    CP("data.payment.method", "method"),
+};
+
+static const struct copy_def copy_order_started[] = {
+    CP("data.ec.order.id", "id"),
+    CP("data.ec.order.status", "status"),
+    CP("data.ec.order.income.value", "income.value"),
+    CP("data.ec.order.income.currency", "income.currency"),
+    CP("data.ec.order.cost.value", "cost.value"),
+    CP("data.ec.order.cost.currency", "cost.currency"),
+};
+
+static const struct copy_def copy_order[] = {
+    CP("data.ec.order.id", "id"),
+    CP("data.ec.order.status", "status"),
+};
+
+static const struct copy_def copy_product_shared[] = {
+    CP("data.ec.product.id", "id"),
+    CP("data.marketing.channel", "media"),
+};
+
+static const struct copy_def copy_product_reviewed[] = {
+    CP("data.ec.product.id", "id"),
+    CP("data.ec.product.review", "review"),
+    CP("data.ec.product.rate", "rate"),
+};
+
+static const struct copy_def copy_product_returned[] = {
+    CP("data.ec.product.id", "id"),
+};
+
+static const struct copy_def copy_sale[] = {
+    CP("data.ec.order.id", "order_id"),
+    CP("data.ec.order.status", "status"),
+    CP("data.ec.order.income.value", "value"),
+    CP("data.ec.order.income.currency", "currency"),
+};
+
+static const struct copy_def copy_page[] = {
+    CP("hit.page.category", "category"),
+};
+
+static const struct copy_def copy_screen[] = {
+    CP("hit.page.name", "name"),
+    CP("hit.page.category", "category"),
+};
+
+static const struct copy_def copy_search[] = {
+    CP("hit.page.search.category", "category"),
+    CP("hit.page.search.query", "query"),
+};
+
+static const struct copy_def copy_search_result[] = {
+    CP("hit.query", "query"),
+};
+
 /* ---- the table ---- */
 
 #define PRODUCT_PROPS                                                                              \
@@ -194,15 +308,15 @@ static const struct type_def types[] = {
      "passport:string credit_card:string coupon:string badge:string twitter:string "
      "whatsapp:string discord:string slack:string telegram:string wechat:string viber:string "
      "signal:string",
-     "entity:profile", "consideration", OPS(ops_identification)},
+     "entity:profile", "consideration", OPS(ops_identification), COPY_SETS},
     {"sign-up", "Sign-up", "identity", "User signs up.",
      "email:string login:string firstname:string lastname:string custom:object", "entity:profile",
-     "consideration", OPS(ops_sign)},
+     "consideration", OPS(ops_sign), COPY_SETS},
     {"sign-in", "Sign-in", "identity", "User signs in.",
      "email:string login:string firstname:string lastname:string", "entity:profile",
-     "consideration", OPS(ops_sign)},
+     "consideration", OPS(ops_sign), COPY_SETS},
     {"account-deleted", "Account Deleted", "identity", "User deletes the account.",
-     "email:string login:string", "entity:profile", "retention", NOOPS},
+     "email:string login:string", "entity:profile", "retention", NOOPS, NOCOPY},
     /* data */
     {"profile-update", "Profile Update", "data", "User updates profile data.",
      "pii.firstname:string pii.lastname:string pii.name:string pii.birthday:string "
@@ -215,93 +329,98 @@ static const struct type_def types[] = {
      "media.webpage:string media.social:object job.position:string job.salary:number "
      "job.type:string job.department:string job.company:object preferences:object "
      "loyalty.codes:array loyalty.card:object",
-     "entity:profile", "awareness", OPS(ops_profile_update)},
+     "entity:profile", "awareness", OPS(ops_profile_update), COPY_SETS},
     {"consent-update", "Consent Update", "data", "User updates consents.", "consents:object",
-     "entity:profile activity:consent", "awareness", NOOPS},
+     "entity:profile activity:consent", "awareness", NOOPS, NOCOPY},
     /* ecommerce */
     {"product-viewed", "Product Viewed", "ecommerce", "Customer viewed a product.", PRODUCT_PROPS,
-     "activity:browsing event:behavioral", "awareness", NOOPS},
+     "activity:browsing event:behavioral", "awareness", NOOPS, COPY(copy_product)},
     {"product-clicked", "Product Clicked", "ecommerce", "Customer clicked on a product.",
-     PRODUCT_PROPS " position:number", "activity:browsing event:behavioral", "awareness", NOOPS},
+     PRODUCT_PROPS " position:number", "activity:browsing event:behavioral", "awareness", NOOPS,
+     COPY(copy_product_clicked)},
     {"product-details-page-view", "Product Details Page View", "ecommerce",
      "Customer viewed a product details page.", PRODUCT_PROPS, "activity:browsing event:behavioral",
-     "awareness", NOOPS},
+     "awareness", NOOPS, COPY(copy_product)},
     {"basket-viewed", "Basket Viewed", "ecommerce", "Customer viewed the shopping cart.",
-     "id:string", "activity:browsing event:behavioral", "consideration", NOOPS},
+     "id:string", "activity:browsing event:behavioral", "consideration", NOOPS, NOCOPY},
     {"add-to-cart", "Add To Cart", "ecommerce", "Customer added a product to the cart.",
-     PRODUCT_PROPS, "event:behavioral", "consideration", NOOPS},
+     PRODUCT_PROPS, "event:behavioral", "consideration", NOOPS, COPY(copy_product)},
     {"product-added-to-basket", "Product Added To Basket", "ecommerce",
      "Customer added a product to the shopping cart.", PRODUCT_PROPS, "event:behavioral",
-     "consideration", NOOPS},
+     "consideration", NOOPS, COPY(copy_product)},
     {"remove-from-cart", "Remove From Cart", "ecommerce",
      "Customer removed a product from the cart.", PRODUCT_PROPS, "event:behavioral",
-     "consideration", NOOPS},
+     "consideration", NOOPS, COPY(copy_product)},
     {"product-removed-from-basket", "Product Removed From Basket", "ecommerce",
      "Customer removed a product from the shopping cart.", PRODUCT_PROPS, "event:behavioral",
-     "consideration", NOOPS},
+     "consideration", NOOPS, COPY(copy_product)},
     {"checkout-started", "Checkout Started", "ecommerce", "Customer started the checkout process.",
      "id:string order_id:string currency:string value:number coupon:string", "event:behavioral",
-     "purchase", OPS(ops_checkout_started)},
+     "purchase", OPS(ops_checkout_started), COPY(copy_checkout_started)},
     {"checkout-completed", "Checkout Completed", "ecommerce",
      "Customer completed the checkout process.", "id:string value:number currency:string",
-     "event:operational", "purchase", OPS(ops_checkout_completed)},
+     "event:operational", "purchase", OPS(ops_checkout_completed), COPY(copy_checkout)},
     {"checkout-status", "Checkout Status", "ecommerce",
      "Customer completed a checkout step; its status changed.", "id:string status:string",
-     "event:operational", "purchase", NOOPS},
+     "event:operational", "purchase", NOOPS, COPY(copy_checkout)},
     {"delivery-info-entered", "Delivery Info Entered", "ecommerce",
      "Customer entered delivery information.",
      "order_id:string delivery.town:string delivery.county:string delivery.country:string "
      "delivery.postcode:string delivery.street:string",
-     "event:behavioral", "purchase", OPS(ops_delivery)},
+     "event:behavioral", "purchase", OPS(ops_delivery), COPY_SETS_AND(copy_delivery)},
     {"payment-info-entered", "Payment Info Entered", "ecommerce",
      "Customer entered payment information.", "order_id:string method:string", "event:behavioral",
-     "purchase", NOOPS},
+     "purchase", NOOPS, COPY(copy_payment)},
     {"order-started", "Order Started", "ecommerce", "Customer started an order.",
      "id:string income.value:number income.currency:string cost.value:number "
      "cost.currency:string affiliation:string products:array",
-     "event:operational", "purchase", NOOPS},
+     "event:operational", "purchase", NOOPS, COPY(copy_order_started)},
     {"order-completed", "Order Completed", "ecommerce", "Customer completed the order.",
-     "id:string status:string value:number currency:string", "event:operational", "purchase",
-     NOOPS},
+     "id:string status:string value:number currency:string", "event:operational", "purchase", NOOPS,
+     COPY(copy_order)},
     {"order-delivered", "Order Delivered", "ecommerce", "Order delivered to the customer.",
-     "id:string status:string", "event:operational", "purchase", NOOPS},
+     "id:string status:string", "event:operational", "purchase", NOOPS, COPY(copy_order)},
     {"product-shared", "Product Shared", "ecommerce", "Customer shared a product.",
-     "id:string media:string", "event:behavioral", "advocacy", NOOPS},
+     "id:string media:string", "event:behavioral", "advocacy", NOOPS, COPY(copy_product_shared)},
     {"product-reviewed", "Product Reviewed", "ecommerce", "Customer reviewed a product.",
-     "id:string review:string rate:number", "event:behavioral", "retention", NOOPS},
+     "id:string review:string rate:number", "event:behavioral", "retention", NOOPS,
+     COPY(copy_product_reviewed)},
     {"product-returned", "Product Returned", "ecommerce", "Customer returned a product.",
-     "id:string", "event:behavioral", "retention", NOOPS},
+     "id:string", "event:behavioral", "retention", NOOPS, COPY(copy_product_returned)},
     {"sale-completed", "Sale Completed", "ecommerce",
      "The sale is final: the product can no longer be returned.",
-     "order_id:string value:number currency:string", "event:operational", "purchase", NOOPS},
+     "order_id:string value:number currency:string", "event:operational", "purchase", NOOPS,
+     COPY(copy_sale)},
     /* interests: operations done in code (apply_interest) */
     {"increase-interest", "Increase Interest", "interests", "Increases an interest of the profile.",
-     "interest:string value:number", "event:behavioral", NULL, NOOPS},
+     "interest:string value:number", "event:behavioral", NULL, NOOPS, NOCOPY},
     {"decrease-interest", "Decrease Interest", "interests", "Decreases an interest of the profile.",
-     "interest:string value:number", "event:behavioral", NULL, NOOPS},
+     "interest:string value:number", "event:behavioral", NULL, NOOPS, NOCOPY},
     {"reset-interest", "Reset Interest", "interests",
      "Resets an interest of the profile to a value.", "interest:string value:number",
-     "event:behavioral", NULL, NOOPS},
+     "event:behavioral", NULL, NOOPS, NOCOPY},
     /* traffic */
     {"page-view", "Page View", "traffic", "Customer views a page.", "category:string", "browsing",
-     "awareness", NOOPS},
+     "awareness", NOOPS, COPY(copy_page)},
     {"page-print", "Page Print", "traffic", "Customer prints a page.", "category:string",
-     "printing", "awareness", NOOPS},
+     "printing", "awareness", NOOPS, COPY(copy_page)},
     {"screen-view", "Screen View", "traffic", "Customer views a screen of a mobile app.",
-     "name:string category:string", "browsing", NULL, NOOPS},
+     "name:string category:string", "browsing", NULL, NOOPS, COPY(copy_screen)},
     {"search", "Search", "traffic", "Customer searched for products, services, etc.",
-     "category:string query:string", "browsing search", NULL, NOOPS},
+     "category:string query:string", "browsing search", NULL, NOOPS, COPY(copy_search)},
     {"product-search-result", "Product Search Result", "traffic",
      "Customer viewed a product list or category.",
      "type:string query:string filters:array sorting:array products:array",
-     "browsing search product", "consideration", NOOPS},
+     "browsing search product", "consideration", NOOPS, COPY(copy_search_result)},
     /* internal */
     {"session-opened", "Session Opened", "internal", "A new session was opened.", "", "internal",
-     NULL, NOOPS},
-    {"visit-started", "Visit Started", "internal", "A visit started.", "", "internal", NULL, NOOPS},
-    {"visit-ended", "Visit Ended", "internal", "A visit ended.", "", "internal", NULL, NOOPS},
+     NULL, NOOPS, NOCOPY},
+    {"visit-started", "Visit Started", "internal", "A visit started.", "", "internal", NULL, NOOPS,
+     NOCOPY},
+    {"visit-ended", "Visit Ended", "internal", "A visit ended.", "", "internal", NULL, NOOPS,
+     NOCOPY},
     {"profile-created", "Profile Created", "internal", "A new profile was created.", "", "internal",
-     NULL, NOOPS},
+     NULL, NOOPS, NOCOPY},
 };
 
 #define NTYPES (sizeof(types) / sizeof(types[0]))
@@ -389,6 +508,28 @@ static bool add_strings(cJSON *arr, const char *words)
     return true;
 }
 
+/* The next pair of t's copy map from *i (0 at first): the set operations into data.* when
+ * copy_sets, then the copy list. False past the end. */
+static bool copy_next(const struct type_def *t, size_t *i, const char **to, const char **from)
+{
+    for (; t->copy_sets && *i < t->nops; (*i)++) {
+        const struct op_def *o = &t->ops[*i];
+        if (o->kind == OP_SET && o->event && strncmp(o->profile, "data.", 5) == 0) {
+            *to = o->profile;
+            *from = o->event;
+            (*i)++;
+            return true;
+        }
+    }
+    size_t k = *i - (t->copy_sets ? t->nops : 0);
+    if (k >= t->ncopy)
+        return false;
+    *to = t->copy[k].to;
+    *from = t->copy[k].from;
+    (*i)++;
+    return true;
+}
+
 static cJSON *type_build(const struct type_def *t)
 {
     cJSON *doc = cJSON_CreateObject(), *schema = NULL, *ops, *tags;
@@ -413,6 +554,17 @@ static cJSON *type_build(const struct type_def *t)
             !cJSON_AddStringToObject(op, "op", op_names[o->kind]) ||
             !cJSON_AddStringToObject(op, "profile", o->profile))
             goto oom;
+    }
+    cJSON *copy = cJSON_AddObjectToObject(doc, "copy");
+    if (!copy)
+        goto oom;
+    const char *to, *from;
+    for (size_t i = 0; copy_next(t, &i, &to, &from);) {
+        cJSON *f = cJSON_CreateString(from);
+        if (!f || !cJSON_AddItemToObject(copy, to, f)) {
+            cJSON_Delete(f);
+            goto oom;
+        }
     }
     if (!(tags = cJSON_AddArrayToObject(doc, "tags")) || !add_strings(tags, t->tags))
         goto oom;
@@ -748,6 +900,25 @@ int cdp_event_type_apply(const cJSON *event, cJSON *profile, int64_t now_us)
     int changed = 0;
     for (size_t i = 0; i < t->nops; i++) {
         int rc = apply_op(&t->ops[i], event, profile);
+        if (rc < 0)
+            return rc;
+        changed |= rc;
+    }
+    return changed;
+}
+
+int cdp_event_type_copy(cJSON *event)
+{
+    const struct type_def *t = type_find(cdp_json_str(event, "type"));
+    if (!t || !cJSON_IsObject(event))
+        return 0;
+    int changed = 0;
+    const char *to, *from;
+    for (size_t i = 0; copy_next(t, &i, &to, &from);) {
+        const cJSON *v = cdp_json_get(event, from);
+        if (!v)
+            continue;
+        int rc = apply_value(OP_SET, v, to, event);
         if (rc < 0)
             return rc;
         changed |= rc;

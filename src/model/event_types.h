@@ -8,6 +8,7 @@
  *    "properties": {"type": "object", "properties": {...}},
  *    "profile": [{"event": "properties.email", "op": "set", "profile": "data.contact.email.main"},
  *                {"value": 1, "op": "increment", "profile": "data.metrics.ltcocc"}, ...],
+ *    "copy": {"data.contact.email.main": "properties.email", ...},
  *    "tags": ["entity:profile"], "state": "consideration" or null}
  * A profile operation reads the dotted path "event" of the event (or, without "event", uses the
  * constant "value") and changes the dotted path "profile" of the profile. Ops (Tracardi's name):
@@ -18,8 +19,11 @@
  *                                         already present;
  *   increment     (+, increment)          target += value, a missing target counting as 0;
  *   decrement     (-, decrement)          target -= value.
- * Tracardi's event "copy" into event.data/hit is not modelled here: operations read the
- * event's properties directly. The interest types (increase-interest, decrease-interest,
+ * "copy" is Tracardi's copy of event fields into the event's own data and hit (target path:
+ * source path), e.g. page-view's properties.category into hit.page.category, checkout-started's
+ * properties.value into data.ec.checkout.value, sign-up's properties.email into
+ * data.contact.email.main; the operations still read the event's properties directly, so they
+ * do not depend on it. The interest types (increase-interest, decrease-interest,
  * reset-interest) change profile.interests[<properties.interest>] by properties.value (default
  * 1; reset: set to it, default 0) and are handled by code, not by the table; their "profile"
  * list is empty. consent-update has no operations: cdpd applies consents elsewhere (consent.h). */
@@ -49,6 +53,11 @@ cJSON *cdp_event_types_by_type(void);
  * the profile's update time). Returns 1 when the profile changed, 0 when not (also for an
  * unknown or missing type), CDP_E_NOMEM (the profile may then be partly updated). */
 int cdp_event_type_apply(const cJSON *event, cJSON *profile, int64_t now_us);
+
+/* Copies the fields of the "copy" map of the built-in type named by event "type" within event
+ * (into its data and hit); source fields that are missing or null are skipped. Returns 1 when
+ * event changed, 0 when not (also for an unknown type), CDP_E_NOMEM. */
+int cdp_event_type_copy(cJSON *event);
 
 /* Applies a list of profile operations in the form of a type's "profile" list to profile,
  * reading event values from event; also for mappings that are not built in. "op" may be cdpd's

@@ -2,12 +2,14 @@
  * as JSON text next to the columns that look-ups need; every statement is prepared once per
  * connection and bound, never built from input. */
 #include "store/store.h"
+#include "store/sqlite_tql.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -33,6 +35,7 @@ enum stmt_id {
     ST_EVENT_GET,
     ST_EVENTS_BY_PROFILE,
     ST_EVENTS_COUNT_BY_PROFILE,
+    ST_ENTITY_KINDS,
     ST_INDEX_EVENTS,
     ST_PROFILE_RESOLVE,
     ST_PROFILE_IDS,
@@ -43,11 +46,28 @@ enum stmt_id {
     ST_ERASE_SESSIONS,
     ST_ERASE_PROFILES,
     ST_ERASE_IDS,
+    ST_ERASE_MERGES,
+    ST_MERGE_ALIASES,
+    ST_MERGE_SESSION_IDS,
+    ST_MERGE_EVENTS,
+    ST_MERGE_SESSIONS,
+    ST_MERGE_IDS,
+    ST_MERGE_DELETE,
+    ST_MERGE_LOG_PUT,
+    ST_MERGE_LOG_GET,
+    ST_MERGE_LOG_LIST,
+    ST_MERGE_LOG_COUNT,
+    ST_MERGE_LATER,
+    ST_UNMERGE_IDS,
+    ST_UNMERGE_EVENTS,
+    ST_UNMERGE_SESSIONS,
+    ST_MERGE_LOG_UNDONE,
     ST_INDEX_EVENTS_MARK,
     ST_ENTITY_GET,
     ST_ENTITY_PUT,
     ST_ENTITY_DELETE,
     ST_ENTITY_LIST,
+    ST_ENTITY_LIST_DESC,
     ST_ENTITY_COUNT,
     ST_ENTITY_VERSION,
     ST_ENTITY_BUMP,
@@ -58,9 +78,17 @@ enum stmt_id {
     ST_TOKEN_GET,
     ST_TOKEN_SLIDE,
     ST_TOKEN_DELETE,
+    ST_USER_LIST,
+    ST_USER_COUNT,
+    ST_USER_DELETE,
+    ST_TOKENS_DELETE_USER,
+    ST_AUDIT_PUT,
+    ST_AUDIT_LIST,
+    ST_AUDIT_COUNT,
     ST_META_GET,
     ST_META_PUT,
     ST_SEGMENT_COUNTS,
+    ST_PROFILES_SCAN,
     ST_COUNT
 };
 
@@ -73,11 +101,24 @@ enum stmt_id {
 /* A person: every id of the profile ?1 (its own, and those of profiles merged into it). */
 #define ALIASES_OF_1 "(SELECT alias FROM profile_id WHERE profile_id = ?1)"
 
+/* Every id of the person any of whose ids ?1 is (?1 itself when no profile has it). */
+#define PERSON_OF_1                                                                                \
+    "(SELECT alias FROM profile_id WHERE profile_id = (SELECT profile_id FROM profile_id"          \
+    " WHERE alias = ?1) UNION SELECT ?1)"
+
 /* The rowids of the person's events: indexed in event_profile, and the tail not indexed yet. */
 #define PERSON_EVENT_ROWIDS                                                                        \
     "(SELECT event_rowid FROM event_profile WHERE profile_id IN " ALIASES_OF_1                     \
     " UNION ALL SELECT rowid FROM event WHERE rowid > " INDEXED_UPTO                               \
     " AND profile_id IN " ALIASES_OF_1 ")"
+
+/* The filter of entity_list: the value at JSON path ?4 equals ?5, or ?4 is NULL. */
+#define ENTITY_WHERE "(?4 IS NULL OR json_extract(doc, ?4) = ?5)"
+
+/* The audit records of user ?1 (id or e-mail) and entity kind ?2 (NULL: any) since ?3. */
+#define AUDIT_MATCH                                                                                \
+    "(?1 IS NULL OR user_id = ?1 OR email = lower(?1)) AND (?2 IS NULL OR kind = ?2)"              \
+    " AND time >= ?3"
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -102,16 +143,19 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_EVENT_PUT] = "INSERT OR REPLACE INTO event(id, profile_id, session_id, type, source_id, "
                      "inserted, doc) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_EVENT_GET] = "SELECT doc FROM event WHERE id = ?1",
-    /* A profile's events: those indexed in event_profile, and the tail not indexed yet. */
+    /* A person's events (those of every id of the profile): indexed in event_profile, and the
+     * tail not indexed yet. */
     [ST_EVENTS_BY_PROFILE] =
         "SELECT doc FROM event WHERE rowid IN ("
-        " SELECT event_rowid FROM event_profile WHERE profile_id = ?1"
-        " UNION ALL SELECT rowid FROM event WHERE rowid > " INDEXED_UPTO " AND profile_id = ?1)"
-        " ORDER BY inserted DESC, rowid DESC LIMIT ?3 OFFSET ?2",
+        " SELECT event_rowid FROM event_profile WHERE profile_id IN " PERSON_OF_1
+        " UNION ALL SELECT rowid FROM event WHERE rowid > " INDEXED_UPTO
+        " AND profile_id IN " PERSON_OF_1 ") ORDER BY inserted DESC, rowid DESC LIMIT ?3 OFFSET ?2",
     [ST_EVENTS_COUNT_BY_PROFILE] =
         "SELECT count(*) FROM event WHERE rowid IN ("
-        " SELECT event_rowid FROM event_profile WHERE profile_id = ?1"
-        " UNION ALL SELECT rowid FROM event WHERE rowid > " INDEXED_UPTO " AND profile_id = ?1)",
+        " SELECT event_rowid FROM event_profile WHERE profile_id IN " PERSON_OF_1
+        " UNION ALL SELECT rowid FROM event WHERE rowid > " INDEXED_UPTO
+        " AND profile_id IN " PERSON_OF_1 ")",
+    [ST_ENTITY_KINDS] = "SELECT DISTINCT kind FROM entity ORDER BY kind",
     [ST_INDEX_EVENTS] = "INSERT OR IGNORE INTO event_profile(profile_id, inserted, event_rowid)"
                         " SELECT profile_id, inserted, rowid FROM event"
                         " WHERE rowid > " INDEXED_UPTO " AND rowid <= " INDEXED_UPTO " + ?1"
@@ -135,13 +179,66 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_ERASE_SESSIONS] = "DELETE FROM session WHERE profile_id IN " ALIASES_OF_1,
     [ST_ERASE_PROFILES] = "DELETE FROM profile WHERE id IN " ALIASES_OF_1,
     [ST_ERASE_IDS] = "DELETE FROM profile_id WHERE profile_id = ?1",
+    /* Merge records hold the profiles as they were: they go with the person. */
+    [ST_ERASE_MERGES] = "DELETE FROM merge_log WHERE survivor IN " ALIASES_OF_1
+                        " OR id IN (SELECT m.id FROM merge_log m, json_each(m.doc, '$.absorbed') a"
+                        " WHERE json_extract(a.value, '$.id') IN " ALIASES_OF_1 ")",
+    /* A merge moves the absorbed profile ?1's rows to the survivor ?2. Event rows keep the
+     * profile id they were collected under (the column; event_profile indexes it), so an undo
+     * knows whose they were; their documents name the survivor. */
+    [ST_MERGE_ALIASES] = "SELECT alias FROM profile_id WHERE profile_id = ?1 ORDER BY alias",
+    [ST_MERGE_SESSION_IDS] =
+        "SELECT id FROM session WHERE profile_id IN " ALIASES_OF_1 " ORDER BY id",
+    [ST_MERGE_EVENTS] = "UPDATE event SET doc = json_set(doc, '$.profile.id', ?2)"
+                        " WHERE rowid IN " PERSON_EVENT_ROWIDS,
+    [ST_MERGE_SESSIONS] = "UPDATE session SET profile_id = ?2,"
+                          " doc = json_set(doc, '$.profile.id', ?2)"
+                          " WHERE profile_id IN " ALIASES_OF_1,
+    [ST_MERGE_IDS] = "UPDATE OR REPLACE profile_id SET profile_id = ?2 WHERE profile_id = ?1",
+    [ST_MERGE_DELETE] = "DELETE FROM profile WHERE id = ?1",
+    [ST_MERGE_LOG_PUT] = "INSERT INTO merge_log(id, survivor, time, doc) VALUES(?1, ?2, ?3, ?4)",
+    [ST_MERGE_LOG_GET] = "SELECT doc FROM merge_log WHERE id = ?1",
+    /* ?1 NULL: every record; else those of the person any of whose ids ?1 is. */
+    [ST_MERGE_LOG_LIST] =
+        "SELECT doc FROM merge_log WHERE ?1 IS NULL OR survivor IN " PERSON_OF_1
+        " OR id IN (SELECT m.id FROM merge_log m, json_each(m.doc, '$.absorbed') a"
+        " WHERE json_extract(a.value, '$.id') IN " PERSON_OF_1 ")"
+        " ORDER BY seq DESC LIMIT ?3 OFFSET ?2",
+    [ST_MERGE_LOG_COUNT] =
+        "SELECT count(*) FROM merge_log WHERE ?1 IS NULL OR survivor IN " PERSON_OF_1
+        " OR id IN (SELECT m.id FROM merge_log m, json_each(m.doc, '$.absorbed') a"
+        " WHERE json_extract(a.value, '$.id') IN " PERSON_OF_1 ")",
+    /* A later merge, not undone, whose survivor is (now) the same person as ?2. */
+    [ST_MERGE_LATER] = "SELECT id FROM merge_log WHERE seq > (SELECT seq FROM merge_log"
+                       " WHERE id = ?1) AND json_extract(doc, '$.undone') IS NULL"
+                       " AND survivor IN (SELECT alias FROM profile_id WHERE profile_id = ?2)"
+                       " ORDER BY seq LIMIT 1",
+    [ST_UNMERGE_IDS] = "UPDATE OR REPLACE profile_id SET profile_id = ?1"
+                       " WHERE alias IN (SELECT value FROM json_each(?2))",
+    [ST_UNMERGE_EVENTS] =
+        "UPDATE event SET doc = json_set(doc, '$.profile.id', ?1) WHERE rowid IN ("
+        "SELECT event_rowid FROM event_profile WHERE profile_id IN (SELECT value FROM "
+        "json_each(?2))"
+        " UNION ALL SELECT rowid FROM event WHERE rowid > " INDEXED_UPTO
+        " AND profile_id IN (SELECT value FROM json_each(?2)))",
+    [ST_UNMERGE_SESSIONS] = "UPDATE session SET profile_id = ?1,"
+                            " doc = json_set(doc, '$.profile.id', ?1)"
+                            " WHERE id IN (SELECT value FROM json_each(?2))",
+    [ST_MERGE_LOG_UNDONE] = "UPDATE merge_log SET doc = json_set(doc, '$.undone', ?2)"
+                            " WHERE id = ?1",
     [ST_ENTITY_GET] = "SELECT doc FROM entity WHERE kind = ?1 AND id = ?2",
     [ST_ENTITY_PUT] = "INSERT INTO entity(kind, id, doc, updated) VALUES(?1, ?2, ?3, ?4) "
                       "ON CONFLICT(kind, id) DO UPDATE SET doc = excluded.doc, "
                       "updated = excluded.updated",
     [ST_ENTITY_DELETE] = "DELETE FROM entity WHERE kind = ?1 AND id = ?2",
-    [ST_ENTITY_LIST] = "SELECT doc FROM entity WHERE kind = ?1 ORDER BY id LIMIT ?3 OFFSET ?2",
-    [ST_ENTITY_COUNT] = "SELECT count(*) FROM entity WHERE kind = ?1",
+    /* ?4/?5: only documents whose value at JSON path ?4 is ?5 (?4 NULL: all); ?6: the JSON path
+     * of the sort key (NULL: by id alone). Paths come from the callers' fixed lists, as values. */
+    [ST_ENTITY_LIST] = "SELECT doc FROM entity WHERE kind = ?1 AND " ENTITY_WHERE
+                       " ORDER BY json_extract(doc, ?6) COLLATE NOCASE, id LIMIT ?3 OFFSET ?2",
+    [ST_ENTITY_LIST_DESC] = "SELECT doc FROM entity WHERE kind = ?1 AND " ENTITY_WHERE
+                            " ORDER BY json_extract(doc, ?6) COLLATE NOCASE DESC, id DESC"
+                            " LIMIT ?3 OFFSET ?2",
+    [ST_ENTITY_COUNT] = "SELECT count(*) FROM entity WHERE kind = ?1 AND " ENTITY_WHERE,
     [ST_ENTITY_VERSION] = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'entity-version'",
     [ST_ENTITY_BUMP] = "INSERT INTO meta(key, value) VALUES('entity-version', 1) "
                        "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
@@ -154,12 +251,22 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_TOKEN_GET] = "SELECT user_id FROM token WHERE hash = ?1 AND expires > ?2",
     [ST_TOKEN_SLIDE] = "UPDATE token SET expires = ?2 WHERE hash = ?1 AND expires < ?2 - ?3",
     [ST_TOKEN_DELETE] = "DELETE FROM token WHERE hash = ?1",
+    [ST_USER_LIST] = "SELECT doc FROM user ORDER BY email LIMIT ?2 OFFSET ?1",
+    [ST_USER_COUNT] = "SELECT count(*) FROM user",
+    [ST_USER_DELETE] = "DELETE FROM user WHERE id = ?1",
+    [ST_TOKENS_DELETE_USER] = "DELETE FROM token WHERE user_id = ?1 AND hash IS NOT ?2",
+    [ST_AUDIT_PUT] = "INSERT INTO audit(time, user_id, email, kind, entity_id, doc)"
+                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_AUDIT_LIST] =
+        "SELECT doc FROM audit WHERE " AUDIT_MATCH " ORDER BY seq DESC LIMIT ?5 OFFSET ?4",
+    [ST_AUDIT_COUNT] = "SELECT count(*) FROM audit WHERE " AUDIT_MATCH,
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [ST_SEGMENT_COUNTS] =
         "SELECT s.value, count(*) FROM profile p, json_each(p.doc, '$.segments') s "
         "WHERE s.type = 'text' GROUP BY s.value",
     [ST_META_PUT] = "INSERT INTO meta(key, value) VALUES(?1, ?2) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    [ST_PROFILES_SCAN] = "SELECT doc FROM profile WHERE id > ?1 ORDER BY id LIMIT ?2",
 };
 
 static const char schema_sql[] =
@@ -168,6 +275,9 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS profile_id(alias TEXT PRIMARY KEY, profile_id TEXT NOT NULL)"
     " WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS profile_id_by_profile ON profile_id(profile_id);"
+    "CREATE TABLE IF NOT EXISTS merge_log(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " id TEXT NOT NULL UNIQUE, survivor TEXT NOT NULL, time INTEGER NOT NULL, doc TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS merge_log_by_survivor ON merge_log(survivor);"
     "CREATE TABLE IF NOT EXISTS session(id TEXT PRIMARY KEY, profile_id TEXT, doc TEXT NOT NULL,"
     " updated INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS session_by_profile ON session(profile_id);"
@@ -179,12 +289,20 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS event_profile(profile_id TEXT NOT NULL, inserted INTEGER NOT NULL,"
     " event_rowid INTEGER NOT NULL, PRIMARY KEY(profile_id, inserted, event_rowid)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS event_by_time ON event(inserted);"
+    /* searches and counts by type (store/sqlite_tql.c): a type's events in time order */
+    "CREATE INDEX IF NOT EXISTS event_by_type ON event(type, inserted);"
     "CREATE TABLE IF NOT EXISTS entity(kind TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL,"
     " updated INTEGER NOT NULL, PRIMARY KEY(kind, id));"
     "CREATE TABLE IF NOT EXISTS user(id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE,"
     " pwhash TEXT NOT NULL, doc TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS token(hash TEXT PRIMARY KEY, user_id TEXT NOT NULL,"
     " expires INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS token_by_user ON token(user_id);"
+    "CREATE TABLE IF NOT EXISTS audit(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " time INTEGER NOT NULL, user_id TEXT, email TEXT, kind TEXT, entity_id TEXT,"
+    " doc TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS audit_by_kind ON audit(kind, seq);"
+    "CREATE INDEX IF NOT EXISTS audit_by_user ON audit(user_id, seq);"
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;";
 
 struct sqlite_store {
@@ -192,6 +310,8 @@ struct sqlite_store {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
     struct cdp_buf text; /* documents are printed here, reused by every write */
+    char *key_index[16]; /* profile fields known to have a look-up index (profiles_find) */
+    int nkey_index;
 };
 
 #define SS(s) ((struct sqlite_store *)(s))
@@ -300,6 +420,8 @@ static void sq_close(struct cdp_store *base)
         sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
     cdp_buf_fini(&s->text);
+    for (int i = 0; i < s->nkey_index; i++)
+        free(s->key_index[i]);
     free(s);
 }
 
@@ -530,6 +652,28 @@ static int sq_events_by_profile(struct cdp_store *base, const char *profile_id, 
     return get_docs(s, st, out);
 }
 
+static int sq_entity_kinds(struct cdp_store *base, cJSON **out)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_ENTITY_KINDS);
+    cJSON *kinds = cJSON_CreateArray();
+    int rc = kinds ? SQLITE_ROW : SQLITE_NOMEM;
+    while (rc == SQLITE_ROW && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cJSON *k = cJSON_CreateString((const char *)sqlite3_column_text(st, 0));
+        if (!k || !cJSON_AddItemToArray(kinds, k)) {
+            cJSON_Delete(k);
+            rc = SQLITE_NOMEM;
+        }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        cJSON_Delete(kinds);
+        return rc == SQLITE_NOMEM ? CDP_E_NOMEM : db_err(s, "entity kinds");
+    }
+    *out = kinds;
+    return 0;
+}
+
 /* The profile id that alias resolves to, copied into a new string (free()). */
 static int resolve_profile(struct sqlite_store *s, const char *alias, char **out)
 {
@@ -573,6 +717,8 @@ static int sq_profile_erase(struct cdp_store *base, const char *id, struct cdp_e
     if (!rc)
         rc = erase_rows(s, ST_ERASE_PROFILES, pid, &out->profiles);
     if (!rc)
+        rc = erase_rows(s, ST_ERASE_MERGES, pid, &index_entries);
+    if (!rc)
         rc = erase_rows(s, ST_ERASE_IDS, pid, &out->ids);
     free(pid);
     return rc;
@@ -592,7 +738,7 @@ static int add_column(struct sqlite_store *s, sqlite3_stmt *st, cJSON *arr, bool
         }
     }
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : db_err(s, "export");
+    return rc == SQLITE_DONE ? 0 : db_err(s, "select column");
 }
 
 static int export_person(struct sqlite_store *s, const char *id, long max_events, cJSON *doc)
@@ -651,6 +797,282 @@ static int sq_profile_export(struct cdp_store *base, const char *id, long max_ev
     return 0;
 }
 
+static int sq_profile_resolve(struct cdp_store *base, const char *alias, char *out, size_t outlen)
+{
+    char *pid = NULL;
+    int rc = resolve_profile(SS(base), alias, &pid);
+    if (!rc)
+        snprintf(out, outlen, "%s", pid);
+    free(pid);
+    return rc;
+}
+
+/* Merge keys name profile fields; a path goes into SQL text (an index needs the literal
+ * expression), so only dot-separated words of letters, digits and _ are accepted. */
+static bool key_path_ok(const char *p)
+{
+    size_t n = strlen(p);
+    if (n == 0 || n > 200 || p[0] == '.' || p[n - 1] == '.' || strstr(p, ".."))
+        return false;
+    for (; *p; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '.'))
+            return false;
+    return true;
+}
+
+/* Looks up by a field through an index on it, made on first use (once per database; the
+ * IF NOT EXISTS makes later calls a cheap no-op, and each connection remembers a few). */
+static int key_index(struct sqlite_store *s, const char *path)
+{
+    for (int i = 0; i < s->nkey_index; i++)
+        if (strcmp(s->key_index[i], path) == 0)
+            return 0;
+    char name[256], sql[640];
+    size_t k = 0;
+    for (const char *p = path; *p && k < sizeof(name) - 2; p++) {
+        name[k++] = *p == '.' ? '_' : *p;
+        if (*p == '.')
+            name[k++] = '_';
+    }
+    name[k] = '\0';
+    snprintf(sql, sizeof(sql),
+             "CREATE INDEX IF NOT EXISTS profile_key_%s ON profile(json_extract(doc, '$.%s'))",
+             name, path);
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        cdp_error("sqlite: key index on %s: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        return CDP_E_STORE;
+    }
+    if (s->nkey_index < (int)(sizeof(s->key_index) / sizeof(s->key_index[0])))
+        s->key_index[s->nkey_index++] = strdup(path);
+    return 0;
+}
+
+#define MAX_FIND_KEYS 8
+
+static int sq_profiles_find(struct cdp_store *base, const cJSON *keys, int limit, cJSON **out)
+{
+    struct sqlite_store *s = SS(base);
+    int n = cJSON_GetArraySize(keys);
+    if (!cJSON_IsObject(keys) || n == 0 || n > MAX_FIND_KEYS)
+        return CDP_E_INVALID;
+    char sql[2400] = "SELECT id FROM profile WHERE ";
+    size_t len = strlen(sql);
+    const cJSON *k;
+    int i = 0;
+    cJSON_ArrayForEach(k, keys)
+    {
+        if (!k->string || !key_path_ok(k->string) ||
+            !(cJSON_IsString(k) || cJSON_IsNumber(k) || cJSON_IsBool(k)))
+            return CDP_E_INVALID;
+        int rc = key_index(s, k->string);
+        if (rc)
+            return rc;
+        len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%sjson_extract(doc, '$.%s') = ?%d",
+                                i ? " AND " : "", k->string, i + 1);
+        i++;
+    }
+    snprintf(sql + len, sizeof(sql) - len, " LIMIT %d", limit > 0 ? limit : 1000);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, "profiles find");
+    i = 1;
+    cJSON_ArrayForEach(k, keys)
+    {
+        if (cJSON_IsString(k))
+            sqlite3_bind_text(st, i, k->valuestring, -1, SQLITE_STATIC);
+        else if (cJSON_IsBool(k))
+            sqlite3_bind_int(st, i, cJSON_IsTrue(k));
+        else if (k->valuedouble == (double)(int64_t)k->valuedouble)
+            sqlite3_bind_int64(st, i, (int64_t)k->valuedouble);
+        else
+            sqlite3_bind_double(st, i, k->valuedouble);
+        i++;
+    }
+    cJSON *ids = cJSON_CreateArray();
+    int rc = ids ? add_column(s, st, ids, false) : CDP_E_NOMEM;
+    sqlite3_finalize(st);
+    if (rc) {
+        cJSON_Delete(ids);
+        return rc;
+    }
+    *out = ids;
+    return 0;
+}
+
+/* Runs statement id with ?1 = a and ?2 = b (text); *changes: rows it changed (may be NULL). */
+static int run2(struct sqlite_store *s, enum stmt_id id, const char *a, const char *b,
+                long *changes)
+{
+    sqlite3_stmt *st = stmt(s, id);
+    bind_text(st, 1, a);
+    bind_text(st, 2, b);
+    int rc = step_done(s, st, "merge");
+    if (changes)
+        *changes = rc ? 0 : (long)sqlite3_changes(s->db);
+    return rc;
+}
+
+/* Adds the rows of one-column statement id for ?1 = key to a new array under obj[name]. */
+static int list_into(struct sqlite_store *s, enum stmt_id id, const char *key, cJSON *obj,
+                     const char *name)
+{
+    cJSON *arr = cJSON_CreateArray();
+    if (!arr)
+        return CDP_E_NOMEM;
+    cdp_json_put(obj, name, arr);
+    sqlite3_stmt *st = stmt(s, id);
+    bind_text(st, 1, key);
+    return add_column(s, st, arr, false);
+}
+
+static int sq_profile_merge(struct cdp_store *base, cJSON *record)
+{
+    struct sqlite_store *s = SS(base);
+    const char *id = cdp_json_str(record, "id");
+    const char *survivor = cdp_json_str(record, "survivor.id");
+    cJSON *absorbed = cJSON_GetObjectItemCaseSensitive(record, "absorbed");
+    if (!id || !survivor || !cJSON_IsArray(absorbed))
+        return CDP_E_INVALID;
+    cJSON *a;
+    cJSON_ArrayForEach(a, absorbed)
+    {
+        const char *aid = cdp_json_str(a, "id");
+        if (!aid || strcmp(aid, survivor) == 0)
+            return CDP_E_INVALID;
+        long events = 0;
+        int rc = list_into(s, ST_MERGE_ALIASES, aid, a, "ids");
+        if (!rc && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(a, "ids")) == 0) {
+            /* never stored (made by the request that merges it): its ids are in the document */
+            const cJSON *ids = cdp_json_get(a, "profile.ids");
+            cdp_json_put(a, "ids", cJSON_Duplicate(ids ? ids : NULL, true));
+        }
+        if (!rc)
+            rc = list_into(s, ST_MERGE_SESSION_IDS, aid, a, "sessions");
+        /* events first: they are found through the ids that move next */
+        if (!rc)
+            rc = run2(s, ST_MERGE_EVENTS, aid, survivor, &events);
+        if (!rc)
+            rc = run2(s, ST_MERGE_SESSIONS, aid, survivor, NULL);
+        if (!rc)
+            rc = run2(s, ST_MERGE_IDS, aid, survivor, NULL);
+        if (!rc)
+            rc = run2(s, ST_MERGE_DELETE, aid, NULL, NULL);
+        if (rc)
+            return rc;
+        cdp_json_put_num(a, "events", (double)events);
+    }
+    sqlite3_stmt *st = stmt(s, ST_MERGE_LOG_PUT);
+    bind_text(st, 1, id);
+    bind_text(st, 2, survivor);
+    sqlite3_bind_int64(st, 3, now_s());
+    if (bind_doc(s, st, 4, record))
+        return CDP_E_NOMEM;
+    return step_done(s, st, "merge log");
+}
+
+static int sq_merge_get(struct cdp_store *base, const char *id, cJSON **out)
+{
+    return get_by_id(base, ST_MERGE_LOG_GET, id, out);
+}
+
+static int sq_merge_list(struct cdp_store *base, const char *profile_id, int start, int limit,
+                         cJSON **out, long *total)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_MERGE_LOG_COUNT);
+    bind_text(st, 1, profile_id);
+    int rc = get_count(s, st, total);
+    if (rc)
+        return rc;
+    st = stmt(s, ST_MERGE_LOG_LIST);
+    bind_text(st, 1, profile_id);
+    sqlite3_bind_int(st, 2, start);
+    sqlite3_bind_int(st, 3, limit);
+    return get_docs(s, st, out);
+}
+
+/* Runs statement id with ?1 = a and ?2 = the JSON text of list. */
+static int run_list(struct sqlite_store *s, enum stmt_id id, const char *a, const cJSON *list)
+{
+    char *txt = cJSON_PrintUnformatted(cJSON_IsArray(list) ? list : NULL);
+    if (!txt && cJSON_IsArray(list))
+        return CDP_E_NOMEM;
+    int rc = run2(s, id, a, txt ? txt : "[]", NULL);
+    free(txt);
+    return rc;
+}
+
+static int undo_merge(struct sqlite_store *s, const char *id, cJSON *rec, const char *when,
+                      char *err, size_t errlen)
+{
+    if (!cJSON_IsNull(cdp_json_get(rec, "undone")) && cdp_json_get(rec, "undone")) {
+        snprintf(err, errlen, "merge %s was undone already (%s)", id,
+                 cdp_json_str(rec, "undone") ? cdp_json_str(rec, "undone") : "?");
+        return CDP_E_CONFLICT;
+    }
+    const char *survivor = cdp_json_str(rec, "survivor.id");
+    char *pid = NULL;
+    int rc = survivor ? resolve_profile(s, survivor, &pid) : CDP_E_STORE;
+    if (rc == CDP_E_NOT_FOUND) {
+        snprintf(err, errlen, "the profile %s that merge %s made was erased", survivor, id);
+        return CDP_E_CONFLICT;
+    }
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = stmt(s, ST_MERGE_LATER);
+    bind_text(st, 1, id);
+    bind_text(st, 2, pid);
+    rc = sqlite3_step(st);
+    free(pid);
+    if (rc == SQLITE_ROW) {
+        snprintf(err, errlen, "merge %s of the same profile came later: undo it first",
+                 (const char *)sqlite3_column_text(st, 0));
+        sqlite3_reset(st);
+        return CDP_E_CONFLICT;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return db_err(s, "later merges");
+    const cJSON *a;
+    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "absorbed"))
+    {
+        const char *aid = cdp_json_str(a, "id");
+        const cJSON *profile = cdp_json_get(a, "profile");
+        if (!aid || !cJSON_IsObject(profile))
+            return CDP_E_STORE;
+        if ((rc = run_list(s, ST_UNMERGE_IDS, aid, cdp_json_get(a, "ids"))) ||
+            (rc = run_list(s, ST_UNMERGE_EVENTS, aid, cdp_json_get(a, "ids"))) ||
+            (rc = run_list(s, ST_UNMERGE_SESSIONS, aid, cdp_json_get(a, "sessions"))) ||
+            (rc = sq_profile_put(&s->base, profile)))
+            return rc;
+    }
+    const cJSON *before = cdp_json_get(rec, "survivor.before");
+    if (cJSON_IsObject(before) && (rc = sq_profile_put(&s->base, before)))
+        return rc;
+    if ((rc = run2(s, ST_MERGE_LOG_UNDONE, id, when, NULL)))
+        return rc;
+    cdp_json_put_str(rec, "undone", when);
+    return 0;
+}
+
+static int sq_merge_undo(struct cdp_store *base, const char *id, const char *when, cJSON **out,
+                         char *err, size_t errlen)
+{
+    cJSON *rec = NULL;
+    int rc = get_by_id(base, ST_MERGE_LOG_GET, id, &rec);
+    if (rc)
+        return rc;
+    rc = undo_merge(SS(base), id, rec, when, err, errlen);
+    if (rc) {
+        cJSON_Delete(rec);
+        return rc;
+    }
+    *out = rec;
+    return 0;
+}
+
 static int sq_entity_get(struct cdp_store *base, const char *kind, const char *id, cJSON **out)
 {
     struct sqlite_store *s = SS(base);
@@ -687,19 +1109,28 @@ static int sq_entity_delete(struct cdp_store *base, const char *kind, const char
     return run(base, ST_ENTITY_BUMP, "entity version");
 }
 
-static int sq_entity_list(struct cdp_store *base, const char *kind, int start, int limit,
-                          cJSON **out, long *total)
+static int sq_entity_list(struct cdp_store *base, const char *kind,
+                          const struct cdp_entity_query *q, int start, int limit, cJSON **out,
+                          long *total)
 {
     struct sqlite_store *s = SS(base);
+    static const struct cdp_entity_query all = {0};
+    if (!q)
+        q = &all;
     sqlite3_stmt *st = stmt(s, ST_ENTITY_COUNT);
     bind_text(st, 1, kind);
+    bind_text(st, 4, q->where);
+    bind_text(st, 5, q->equals);
     int rc = get_count(s, st, total);
     if (rc)
         return rc;
-    st = stmt(s, ST_ENTITY_LIST);
+    st = stmt(s, q->desc ? ST_ENTITY_LIST_DESC : ST_ENTITY_LIST);
     bind_text(st, 1, kind);
     sqlite3_bind_int(st, 2, start);
     sqlite3_bind_int(st, 3, limit);
+    bind_text(st, 4, q->where);
+    bind_text(st, 5, q->equals);
+    bind_text(st, 6, q->sort);
     return get_docs(s, st, out);
 }
 
@@ -805,6 +1236,76 @@ static int sq_token_delete(struct cdp_store *base, const char *hash)
     return step_done(s, st, "token delete");
 }
 
+static int sq_user_list(struct cdp_store *base, int start, int limit, cJSON **out, long *total)
+{
+    struct sqlite_store *s = SS(base);
+    int rc = get_count(s, stmt(s, ST_USER_COUNT), total);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = stmt(s, ST_USER_LIST);
+    sqlite3_bind_int(st, 1, start);
+    sqlite3_bind_int(st, 2, limit);
+    return get_docs(s, st, out);
+}
+
+static int sq_user_delete(struct cdp_store *base, const char *id)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_USER_DELETE);
+    bind_text(st, 1, id);
+    int rc = step_done(s, st, "user delete");
+    return rc ? rc : sqlite3_changes(s->db) ? 0 : CDP_E_NOT_FOUND;
+}
+
+static int sq_tokens_delete_user(struct cdp_store *base, const char *user_id, const char *keep)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_TOKENS_DELETE_USER);
+    bind_text(st, 1, user_id);
+    bind_text(st, 2, keep);
+    return step_done(s, st, "tokens delete");
+}
+
+static int sq_audit_put(struct cdp_store *base, const cJSON *rec)
+{
+    struct sqlite_store *s = SS(base);
+    int64_t t = 0;
+    if (!cdp_json_str(rec, "time") || cdp_clock_parse_iso(cdp_json_str(rec, "time"), &t))
+        return CDP_E_INVALID;
+    sqlite3_stmt *st = stmt(s, ST_AUDIT_PUT);
+    sqlite3_bind_int64(st, 1, t);
+    bind_text(st, 2, cdp_json_str(rec, "user.id"));
+    bind_text(st, 3, cdp_json_str(rec, "user.email"));
+    bind_text(st, 4, cdp_json_str(rec, "entity.kind"));
+    bind_text(st, 5, cdp_json_str(rec, "entity.id"));
+    if (bind_doc(s, st, 6, rec))
+        return CDP_E_NOMEM;
+    return step_done(s, st, "audit put");
+}
+
+static void bind_audit_filter(sqlite3_stmt *st, const struct cdp_audit_filter *f)
+{
+    bind_text(st, 1, f ? f->user : NULL);
+    bind_text(st, 2, f ? f->kind : NULL);
+    sqlite3_bind_int64(st, 3, f ? f->since_us : 0);
+}
+
+static int sq_audit_list(struct cdp_store *base, const struct cdp_audit_filter *f, int start,
+                         int limit, cJSON **out, long *total)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_AUDIT_COUNT);
+    bind_audit_filter(st, f);
+    int rc = get_count(s, st, total);
+    if (rc)
+        return rc;
+    st = stmt(s, ST_AUDIT_LIST);
+    bind_audit_filter(st, f);
+    sqlite3_bind_int(st, 4, start);
+    sqlite3_bind_int(st, 5, limit);
+    return get_docs(s, st, out);
+}
+
 /* Events indexed per call at most: enough to keep up with 80k events/s at the pipeline's
  * 10 calls a second, few enough that a call costs a batch milliseconds, not tens of them. */
 #define INDEX_CHUNK 8192
@@ -875,6 +1376,37 @@ static int sq_meta_put(struct cdp_store *base, const char *key, const char *valu
     return step_done(s, st, "meta put");
 }
 
+static int sq_segments_apply(struct cdp_store *base, struct cdp_segment_batch *b)
+{
+    return cdp_sqlite_segments_apply(SS(base)->db, b);
+}
+
+static int sq_profiles_scan(struct cdp_store *base, const char *after_id, int limit, cJSON **out)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_PROFILES_SCAN);
+    bind_text(st, 1, after_id ? after_id : "");
+    sqlite3_bind_int(st, 2, limit);
+    return get_docs(s, st, out);
+}
+
+static int sq_search(struct cdp_store *base, const struct cdp_search *q, cJSON **out, long *total)
+{
+    return cdp_sqlite_search(SS(base)->db, q, out, total);
+}
+
+static int sq_histogram(struct cdp_store *base, const struct cdp_search *q,
+                        const struct cdp_histogram *h, cJSON **out)
+{
+    return cdp_sqlite_histogram(SS(base)->db, q, h, out);
+}
+
+static int sq_terms(struct cdp_store *base, const struct cdp_search *q, const char *field,
+                    int limit, cJSON **out)
+{
+    return cdp_sqlite_terms(SS(base)->db, q, field, limit, out);
+}
+
 const struct cdp_store_ops cdp_store_sqlite_ops = {
     .scheme = "sqlite",
     .open = sq_open,
@@ -893,9 +1425,16 @@ const struct cdp_store_ops cdp_store_sqlite_ops = {
     .event_put = sq_event_put,
     .event_get = sq_event_get,
     .events_by_profile = sq_events_by_profile,
+    .entity_kinds = sq_entity_kinds,
     .profile_erase = sq_profile_erase,
     .profile_export = sq_profile_export,
     .segment_counts = sq_segment_counts,
+    .profile_resolve = sq_profile_resolve,
+    .profiles_find = sq_profiles_find,
+    .profile_merge = sq_profile_merge,
+    .merge_get = sq_merge_get,
+    .merge_list = sq_merge_list,
+    .merge_undo = sq_merge_undo,
     .entity_get = sq_entity_get,
     .entity_put = sq_entity_put,
     .entity_delete = sq_entity_delete,
@@ -907,8 +1446,18 @@ const struct cdp_store_ops cdp_store_sqlite_ops = {
     .token_put = sq_token_put,
     .token_touch = sq_token_touch,
     .token_delete = sq_token_delete,
+    .user_list = sq_user_list,
+    .user_delete = sq_user_delete,
+    .tokens_delete_user = sq_tokens_delete_user,
+    .audit_put = sq_audit_put,
+    .audit_list = sq_audit_list,
     .maintain = sq_maintain,
     .checkpoint = sq_checkpoint,
     .meta_get = sq_meta_get,
     .meta_put = sq_meta_put,
+    .segments_apply = sq_segments_apply,
+    .profiles_scan = sq_profiles_scan,
+    .search = sq_search,
+    .histogram = sq_histogram,
+    .terms = sq_terms,
 };

@@ -4,7 +4,8 @@
 set -eu
 build=$1
 secs=$2
-for t in fuzz_payload fuzz_form fuzz_useragent fuzz_iso fuzz_tql fuzz_flow fuzz_jsonschema; do
+for t in fuzz_payload fuzz_form fuzz_useragent fuzz_iso fuzz_tql fuzz_flow fuzz_jsonschema fuzz_reshape \
+    fuzz_segment_sql fuzz_search fuzz_ndjson; do
     corpus="$build/corpus/$t"
     mkdir -p "$corpus"
     echo "fuzzing $t for ${secs}s"

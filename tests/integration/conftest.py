@@ -257,8 +257,15 @@ class Server:
         self.proc = None
         return proc.returncode
 
-    def restart(self):
+    def restart(self, env=None):
+        """Stops and starts again on the same data. env (a dict) first updates the extra
+        environment (CDPD_* ones included) for this and later runs; a None value removes one."""
         self.stop()
+        for k, v in (env or {}).items():
+            if v is None:
+                self.extra_env.pop(k, None)
+            else:
+                self.extra_env[k] = v
         return self.start()
 
     def stderr_text(self, run=-1):

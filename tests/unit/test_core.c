@@ -113,6 +113,41 @@ static void test_clock(void **state)
     assert_int_equal(cdp_clock_parse_iso("2024-13-01", &t), -1);
 }
 
+/* CDPD_CLOCK_OFFSET: its syntax, and that it moves cdp_clock_now_us but not the real clock. */
+static void test_clock_offset(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        int64_t secs;
+    } ok[] = {{"31d", 31 * 86400}, {"-2h", -7200},
+              {"90s", 90},         {"+1w", 7 * 86400},
+              {"15m", 900},        {"3600", 3600},
+              {"-60", -60},        {"0", 0},
+              {"2H", 7200},        {"36500d", 36500LL * 86400}};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        int64_t us = 1;
+        assert_int_equal(cdp_clock_parse_offset(ok[i].in, &us), 0);
+        assert_true(us == ok[i].secs * 1000000);
+    }
+    static const char *const bad[] = {"",     "d", "31x",  "31 d", "31dd",   " 31d",        "--1",
+                                      "1.5h", "+", "31d ", "1e3",  "40000d", "99999999999", NULL};
+    int64_t us = 7;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(cdp_clock_parse_offset(bad[i], &us), -1);
+    assert_true(us == 7);
+
+    assert_true(cdp_clock_offset_us() == 0);
+    cdp_clock_set_offset(31LL * 86400 * 1000000);
+    int64_t real = cdp_clock_real_us(), now = cdp_clock_now_us();
+    int64_t skew = now - real - 31LL * 86400 * 1000000;
+    assert_true(skew >= 0 && skew < 5000000);
+    cdp_clock_set_offset(-3600LL * 1000000);
+    assert_true(cdp_clock_now_us() < cdp_clock_real_us());
+    cdp_clock_set_offset(0);
+    assert_true(cdp_clock_offset_us() == 0);
+}
+
 static void test_ids(void **state)
 {
     (void)state;
@@ -187,7 +222,7 @@ int main(void)
         cmocka_unit_test(test_json_paths), cmocka_unit_test(test_json_print),
         cmocka_unit_test(test_clock),      cmocka_unit_test(test_ids),
         cmocka_unit_test(test_config),     cmocka_unit_test(test_config_file),
-        cmocka_unit_test(test_err_table),
+        cmocka_unit_test(test_err_table),  cmocka_unit_test(test_clock_offset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -338,6 +338,88 @@ static void test_ops(void **state)
     cJSON_Delete(ops);
 }
 
+/* Applies the copy of an event (JSON text); returns the result and the changed event. */
+static int copy(const char *event, cJSON **out)
+{
+    *out = parse(event);
+    return cdp_event_type_copy(*out);
+}
+
+static void test_copy(void **state)
+{
+    (void)state;
+    cJSON *e;
+    assert_int_equal(copy("{\"type\":\"page-view\",\"properties\":{\"category\":\"shoes\"},"
+                          "\"hit\":{\"url\":\"https://a.example/\"}}",
+                          &e),
+                     1);
+    assert_json(cdp_json_get(e, "hit"),
+                "{\"url\":\"https://a.example/\",\"page\":{\"category\":\"shoes\"}}");
+    assert_int_equal(cdp_event_type_copy(e), 0); /* already there */
+    cJSON_Delete(e);
+
+    /* Set operations into data.* are copied; the append of coupon is not. */
+    assert_int_equal(copy("{\"type\":\"identification\",\"properties\":{\"email\":\"a@b.c\","
+                          "\"firstname\":\"Ann\",\"coupon\":\"X\",\"twitter\":null},\"data\":{}}",
+                          &e),
+                     1);
+    assert_json(cdp_json_get(e, "data"), "{\"contact\":{\"email\":{\"main\":\"a@b.c\"}},"
+                                         "\"pii\":{\"firstname\":\"Ann\"}}");
+    cJSON_Delete(e);
+
+    assert_int_equal(copy("{\"type\":\"checkout-started\",\"properties\":{\"id\":\"c1\","
+                          "\"order_id\":\"o1\",\"value\":9.5,\"currency\":\"EUR\"}}",
+                          &e),
+                     1);
+    assert_json(cdp_json_get(e, "data"), "{\"ec\":{\"order\":{\"id\":\"o1\"},\"checkout\":"
+                                         "{\"id\":\"c1\",\"currency\":\"EUR\",\"value\":9.5}}}");
+    cJSON_Delete(e);
+
+    /* delivery-info-entered: its set operations and its own list. */
+    assert_int_equal(copy("{\"type\":\"delivery-info-entered\",\"properties\":{\"order_id\":"
+                          "\"o1\",\"delivery\":{\"town\":\"Bonn\"}}}",
+                          &e),
+                     1);
+    assert_json(cdp_json_get(e, "data"), "{\"contact\":{\"address\":{\"town\":\"Bonn\"}},"
+                                         "\"ec\":{\"order\":{\"id\":\"o1\"}}}");
+    cJSON_Delete(e);
+
+    /* Values are deep copies: the properties can go without the data. */
+    assert_int_equal(
+        copy("{\"type\":\"add-to-cart\",\"properties\":{\"variant\":{\"size\":\"M\"}}}", &e), 1);
+    cJSON_DeleteItemFromObject(e, "properties");
+    assert_json(cdp_json_get(e, "data"), "{\"ec\":{\"product\":{\"variant\":{\"size\":\"M\"}}}}");
+    cJSON_Delete(e);
+
+    assert_int_equal(copy("{\"type\":\"page-view\",\"properties\":{}}", &e), 0);
+    assert_null(cdp_json_get(e, "hit"));
+    cJSON_Delete(e);
+    assert_int_equal(copy("{\"type\":\"no-such-type\",\"properties\":{\"category\":1}}", &e), 0);
+    cJSON_Delete(e);
+    assert_int_equal(copy("{\"type\":\"visit-started\"}", &e), 0);
+    cJSON_Delete(e);
+
+    /* The JSON form shows the map, target: source. */
+    assert_json(cdp_json_get(cdp_event_type_get("page-view"), "copy"),
+                "{\"hit.page.category\":\"properties.category\"}");
+    assert_json(cdp_json_get(cdp_event_type_get("sign-up"), "copy"),
+                "{\"data.contact.email.main\":\"properties.email\","
+                "\"data.identifier.token\":\"properties.login\","
+                "\"data.pii.firstname\":\"properties.firstname\","
+                "\"data.pii.lastname\":\"properties.lastname\"}");
+    assert_json(cdp_json_get(cdp_event_type_get("consent-update"), "copy"), "{}");
+    const cJSON *t, *c;
+    cJSON_ArrayForEach(t, cdp_event_types_all())
+    {
+        assert_true(cJSON_IsObject(cdp_json_get(t, "copy")));
+        cJSON_ArrayForEach(c, cdp_json_get(t, "copy"))
+        {
+            assert_true(strncmp(c->string, "data.", 5) == 0 || strncmp(c->string, "hit.", 4) == 0);
+            assert_true(strncmp(c->valuestring, "properties.", 11) == 0);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,7 +427,7 @@ int main(void)
         cmocka_unit_test(test_set),       cmocka_unit_test(test_append),
         cmocka_unit_test(test_increment), cmocka_unit_test(test_interest),
         cmocka_unit_test(test_no_ops),    cmocka_unit_test(test_delivery),
-        cmocka_unit_test(test_ops),
+        cmocka_unit_test(test_ops),       cmocka_unit_test(test_copy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

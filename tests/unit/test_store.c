@@ -339,7 +339,7 @@ static void test_entities(void **state)
     assert_true(v2 > v1);
     cJSON *list;
     long total;
-    assert_int_equal(ops->entity_list(f->s, "event-source", 0, 10, &list, &total), 0);
+    assert_int_equal(ops->entity_list(f->s, "event-source", NULL, 0, 10, &list, &total), 0);
     assert_int_equal(total, 2);
     cJSON_Delete(list);
     assert_int_equal(ops->entity_delete(f->s, "event-source", "a"), 0);

@@ -1,0 +1,264 @@
+/* Destinations (tracardi-api.md §2.8, tracardi-flows.md §9): where profile and event data are
+ * sent, through a resource's credentials. POST /destination, GET|DELETE /destination/{id},
+ * GET /destinations. A destination is checked when saved: its condition parses, its mapping is
+ * an object template whose references are references, and its resource exists. (Sending to
+ * destinations is the dispatcher's work, not this file's.) */
+#include "api/api.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "flow/path.h"
+#include "flow/template.h"
+#include "flow/tql.h"
+#include "http/http.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define KIND     "destination"
+#define RESOURCE "resource"
+
+static int bad(char *err, size_t errlen, const char *msg)
+{
+    snprintf(err, errlen, "%s", msg);
+    return CDP_E_INVALID;
+}
+
+/* doc[key] as an object, {} when absent or null; prefix names doc in messages. */
+static int object_or_empty(cJSON *doc, const char *key, const char *prefix, char *err,
+                           size_t errlen)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
+    if (!v || cJSON_IsNull(v)) {
+        cdp_json_put(doc, key, cJSON_CreateObject());
+        return 0;
+    }
+    if (!cJSON_IsObject(v)) {
+        snprintf(err, errlen, "%s%s: must be an object", prefix, key);
+        return CDP_E_INVALID;
+    }
+    return 0;
+}
+
+/* doc[key] as {id, name}; absent, null or "" is {"id": "", "name": ""}: any. */
+static int named_or_any(cJSON *doc, const char *key, char *err, size_t errlen)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
+    if (v && !cJSON_IsNull(v) && !cJSON_IsString(v) && !cJSON_IsObject(v)) {
+        snprintf(err, errlen, "%s: expected {\"id\", \"name\"} or an id", key);
+        return CDP_E_INVALID;
+    }
+    if (cdp_json_named(doc, key))
+        return 0;
+    cJSON *any = cJSON_CreateObject();
+    cdp_json_put_str(any, "id", "");
+    cdp_json_put_str(any, "name", "");
+    cdp_json_put(doc, key, any);
+    return 0;
+}
+
+/* Appends ".key" or "[i]" to the path in buf (len bytes used), truncating quietly: the path only
+ * names the place in a message. */
+static size_t path_push(char *buf, size_t size, size_t len, const cJSON *it, int index)
+{
+    int n = it->string ? snprintf(buf + len, size - len, ".%s", it->string)
+                       : snprintf(buf + len, size - len, "[%d]", index);
+    if (n < 0)
+        return len;
+    return len + (size_t)n < size ? len + (size_t)n : size - 1;
+}
+
+/* Every string of the mapping that starts like a reference (`profile@…`) must be a whole one,
+ * and the template nest no deeper than flow/template.h renders. */
+static int check_mapping(const cJSON *tpl, int depth, char *path, size_t size, size_t len,
+                         char *err, size_t errlen)
+{
+    if (depth > CDP_TEMPLATE_MAX_DEPTH) {
+        snprintf(err, errlen, "%s: the template nests deeper than %d levels", path,
+                 CDP_TEMPLATE_MAX_DEPTH);
+        return CDP_E_INVALID;
+    }
+    if (cJSON_IsString(tpl)) {
+        const char *s = tpl->valuestring;
+        size_t n = strlen(s);
+        if (cdp_path_scan(s, n) == 0)
+            return 0; /* a literal */
+        struct cdp_path *p;
+        int rc = cdp_path_parse(s, n, &p);
+        if (rc == CDP_E_NOMEM)
+            return rc;
+        if (rc) {
+            snprintf(err, errlen,
+                     "%s: `%.80s` is not a reference (such as profile@data.contact.email.main)",
+                     path, s);
+            return CDP_E_INVALID;
+        }
+        cdp_path_free(p);
+        return 0;
+    }
+    int i = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, tpl)
+    {
+        size_t l = path_push(path, size, len, it, i++);
+        int rc = check_mapping(it, depth + 1, path, size, l, err, errlen);
+        path[len] = '\0';
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int cdp_api_destination_normalize(cJSON *doc, char *err, size_t errlen)
+{
+    int rc = cdp_json_entity_head(doc, "a destination", err, errlen);
+    if (rc)
+        return rc;
+    const cJSON *desc = cJSON_GetObjectItemCaseSensitive(doc, "description");
+    if (desc && !cJSON_IsNull(desc) && !cJSON_IsString(desc))
+        return bad(err, errlen, "description: expected a string");
+    if (!cJSON_IsString(desc))
+        cdp_json_put_str(doc, "description", "");
+
+    cJSON *dest = cJSON_GetObjectItemCaseSensitive(doc, "destination");
+    if (!cJSON_IsObject(dest))
+        return bad(err, errlen, "destination: required, an object {package, init, form}");
+    const char *pkg = cdp_json_str(dest, "package");
+    if (!pkg || !pkg[strspn(pkg, " \t")])
+        return bad(err, errlen, "destination.package: required, a non-empty string");
+    if ((rc = object_or_empty(dest, "init", "destination.", err, errlen)) ||
+        (rc = object_or_empty(dest, "form", "destination.", err, errlen)))
+        return rc;
+
+    const cJSON *cond = cJSON_GetObjectItemCaseSensitive(doc, "condition");
+    if (cond && !cJSON_IsNull(cond) && !cJSON_IsString(cond))
+        return bad(err, errlen, "condition: expected a string");
+    if (!cJSON_IsString(cond)) {
+        cdp_json_put_str(doc, "condition", "");
+    } else if (cond->valuestring[strspn(cond->valuestring, " \t\r\n")]) {
+        struct cdp_tql *q;
+        char why[200];
+        if ((rc = cdp_tql_parse(cond->valuestring, &q, why, sizeof(why)))) {
+            snprintf(err, errlen, "condition: %s", why);
+            return rc;
+        }
+        cdp_tql_free(q);
+    }
+
+    if ((rc = object_or_empty(doc, "mapping", "", err, errlen)))
+        return rc;
+    char path[256] = "mapping";
+    if ((rc = check_mapping(cJSON_GetObjectItemCaseSensitive(doc, "mapping"), 1, path, sizeof(path),
+                            strlen(path), err, errlen)))
+        return rc;
+
+    static const char *const flags[] = {"enabled", "on_profile_change_only"};
+    static const bool defs[] = {false, true}; /* Tracardi's defaults */
+    for (size_t i = 0; i < 2; i++) {
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(doc, flags[i]);
+        if (f && !cJSON_IsBool(f)) {
+            snprintf(err, errlen, "%s: expected true or false", flags[i]);
+            return CDP_E_INVALID;
+        }
+        if (!f)
+            cdp_json_put_bool(doc, flags[i], defs[i]);
+    }
+    if ((rc = named_or_any(doc, "event_type", err, errlen)) ||
+        (rc = named_or_any(doc, "source", err, errlen)))
+        return rc;
+
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(doc, "resource");
+    const char *rid = cJSON_IsString(res) ? res->valuestring : cdp_json_str(res, "id");
+    if (res && !cJSON_IsNull(res) && !cJSON_IsString(res) && !cJSON_IsObject(res))
+        return bad(err, errlen, "resource: expected {\"id\"} or a resource id");
+    if (!rid || !*rid)
+        return bad(err, errlen, "resource.id: required, the id of the resource to send through");
+    cJSON *r = cJSON_CreateObject();
+    cdp_json_put_str(r, "id", rid);
+    cdp_json_put(doc, "resource", r);
+
+    cJSON *tags = cJSON_GetObjectItemCaseSensitive(doc, "tags");
+    if (!tags || cJSON_IsNull(tags)) {
+        cdp_json_put(doc, "tags", cJSON_CreateArray());
+    } else if (!cJSON_IsArray(tags)) {
+        return bad(err, errlen, "tags: expected a list of strings");
+    } else {
+        int i = 0;
+        const cJSON *t;
+        cJSON_ArrayForEach(t, tags)
+        {
+            if (!cJSON_IsString(t)) {
+                snprintf(err, errlen, "tags[%d]: expected a string", i);
+                return CDP_E_INVALID;
+            }
+            i++;
+        }
+    }
+    return 0;
+}
+
+void cdp_api_destination_put(struct cdp_http_req *req, void *app)
+{
+    struct cdp_api *api = app;
+    cJSON *doc = cdp_api_body_json(req, api);
+    if (!doc)
+        return;
+    struct cdp_store *s = NULL;
+    char err[400];
+    if (cdp_api_destination_normalize(doc, err, sizeof(err))) {
+        cdp_http_reply_error(req, 422, "%s", err);
+        goto out;
+    }
+    if (!(s = cdp_api_store(api, req)))
+        goto out;
+    /* One transaction, so the resource cannot go between the check and the write. */
+    const char *rid = cdp_json_str(doc, "resource.id"), *id = cdp_json_str(doc, "id");
+    cJSON *res = NULL, *before = NULL;
+    int rc = s->ops->begin(s);
+    bool txn = rc == 0;
+    if (!rc)
+        rc = s->ops->entity_get(s, RESOURCE, rid, &res);
+    cJSON_Delete(res);
+    if (!rc && (rc = s->ops->entity_get(s, KIND, id, &before)) == CDP_E_NOT_FOUND)
+        rc = 0;
+    if (!rc)
+        rc = s->ops->entity_put(s, KIND, id, doc);
+    if (!rc) {
+        cdp_api_audit_docs(req, KIND, id, before, doc);
+        rc = cdp_api_audit_write(req, s, 200);
+    }
+    cJSON_Delete(before);
+    if (!rc)
+        rc = s->ops->commit(s);
+    if (rc && txn)
+        s->ops->rollback(s);
+    if (rc == CDP_E_NOT_FOUND) {
+        cdp_http_reply_error(req, 422, "resource.id: no resource `%.128s`", rid);
+        goto out;
+    }
+    if (rc) {
+        cdp_api_reply_err(req, rc, "destination");
+        goto out;
+    }
+    cdp_http_reply_json(req, 200, doc);
+    doc = NULL;
+out:
+    if (s)
+        cdp_api_store_put(api, s);
+    cJSON_Delete(doc);
+}
+
+void cdp_api_destination_get(struct cdp_http_req *req, void *app)
+{
+    cdp_api_entity_get(req, app, KIND, "destination");
+}
+
+void cdp_api_destination_delete(struct cdp_http_req *req, void *app)
+{
+    cdp_api_entity_delete(req, app, KIND, "destination");
+}
+
+void cdp_api_destination_list(struct cdp_http_req *req, void *app)
+{
+    cdp_api_entity_list(req, app, KIND, "destinations");
+}

@@ -462,3 +462,27 @@ void cdp_api_entity_list(struct cdp_http_req *req, struct cdp_api *api, const ch
     cJSON_AddItemToObject(j, "result", list);
     cdp_http_reply_json(req, 200, j);
 }
+
+int cdp_api_entity_all(struct cdp_store *s, const char *kind, cJSON **out)
+{
+    cJSON *all = cJSON_CreateArray();
+    int rc = all ? 0 : CDP_E_NOMEM;
+    for (int start = 0; !rc;) {
+        cJSON *page = NULL;
+        long total = 0;
+        if ((rc = s->ops->entity_list(s, kind, NULL, start, 1000, &page, &total)))
+            break;
+        int n = cJSON_GetArraySize(page);
+        while (page->child)
+            cJSON_AddItemToArray(all, cJSON_DetachItemViaPointer(page, page->child));
+        cJSON_Delete(page);
+        start += n;
+        if (n == 0 || start >= total)
+            break;
+    }
+    if (rc)
+        cJSON_Delete(all);
+    else
+        *out = all;
+    return rc;
+}

@@ -256,5 +256,7 @@ cJSON *cdp_api_list_page(struct cdp_http_req *req, struct cdp_api *api, const ch
 void cdp_api_reply_err(struct cdp_http_req *req, int rc, const char *what);
 /* Parses ?start=&limit= with defaults and bounds. */
 void cdp_api_paging(struct cdp_http_req *req, int *start, int *limit);
+/* Every stored entity of kind, by id, as a new array (config lists are small). */
+int cdp_api_entity_all(struct cdp_store *s, const char *kind, cJSON **out);
 
 #endif

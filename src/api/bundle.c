@@ -74,31 +74,6 @@ static const struct bundle_kind *kind_of(const char *name)
     return NULL;
 }
 
-/* Every stored entity of kind, by id, as a new array. */
-static int all_of(struct cdp_store *s, const char *kind, cJSON **out)
-{
-    cJSON *all = cJSON_CreateArray();
-    int rc = all ? 0 : CDP_E_NOMEM;
-    for (int start = 0; !rc;) {
-        cJSON *page = NULL;
-        long total = 0;
-        if ((rc = s->ops->entity_list(s, kind, NULL, start, 1000, &page, &total)))
-            break;
-        int n = cJSON_GetArraySize(page);
-        while (page->child)
-            cJSON_AddItemToArray(all, cJSON_DetachItemViaPointer(page, page->child));
-        cJSON_Delete(page);
-        start += n;
-        if (n == 0 || start >= total)
-            break;
-    }
-    if (rc)
-        cJSON_Delete(all);
-    else
-        *out = all;
-    return rc;
-}
-
 /* The bundle, read from one snapshot of the store. */
 static int export_bundle(struct cdp_store *s, cJSON *bundle)
 {
@@ -113,7 +88,7 @@ static int export_bundle(struct cdp_store *s, cJSON *bundle)
     int rc = 0;
     for (size_t i = 0; !rc && i < NKINDS; i++) {
         cJSON *list = NULL;
-        if (!(rc = all_of(s, kinds[i].kind, &list)))
+        if (!(rc = cdp_api_entity_all(s, kinds[i].kind, &list)))
             cJSON_AddItemToObject(entities, kinds[i].kind, list);
     }
     /* Kinds stored that no bundle carries yet are named, so their absence is never silent. */
@@ -332,7 +307,7 @@ static int check_refs(struct cdp_store *s, const cJSON *entities, bool replace, 
 static int clear_kind(struct cdp_store *s, const char *kind, long *n)
 {
     cJSON *all = NULL;
-    int rc = all_of(s, kind, &all);
+    int rc = cdp_api_entity_all(s, kind, &all);
     const cJSON *d;
     cJSON_ArrayForEach(d, all)
     {

@@ -21,31 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Every stored entity of kind as a new array. */
-static int all_of(struct cdp_store *s, const char *kind, cJSON **out)
-{
-    cJSON *all = cJSON_CreateArray();
-    int rc = all ? 0 : CDP_E_NOMEM;
-    for (int start = 0; !rc;) {
-        cJSON *page = NULL;
-        long total = 0;
-        if ((rc = s->ops->entity_list(s, kind, NULL, start, 1000, &page, &total)))
-            break;
-        int n = cJSON_GetArraySize(page);
-        while (page->child)
-            cJSON_AddItemToArray(all, cJSON_DetachItemViaPointer(page, page->child));
-        cJSON_Delete(page);
-        start += n;
-        if (n == 0 || start >= total)
-            break;
-    }
-    if (rc)
-        cJSON_Delete(all);
-    else
-        *out = all;
-    return rc;
-}
-
 /* The documents of list that have an id, sorted by it, as a new array of pointers into list
  * (*n of them); NULL with *n 0 for an empty list. */
 static int by_id(const void *a, const void *b)
@@ -129,9 +104,9 @@ static int deploy_kind(struct cdp_store *stg, struct cdp_store *prod, const char
     cJSON *from = NULL, *to = NULL;
     const cJSON **f = NULL, **p = NULL;
     size_t nf = 0, np = 0;
-    int rc = all_of(stg, kind, &from);
+    int rc = cdp_api_entity_all(stg, kind, &from);
     if (!rc)
-        rc = all_of(prod, kind, &to);
+        rc = cdp_api_entity_all(prod, kind, &to);
     if (!rc)
         rc = sorted(from, &f, &nf);
     if (!rc)

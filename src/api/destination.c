@@ -57,58 +57,6 @@ static int named_or_any(cJSON *doc, const char *key, char *err, size_t errlen)
     return 0;
 }
 
-/* Appends ".key" or "[i]" to the path in buf (len bytes used), truncating quietly: the path only
- * names the place in a message. */
-static size_t path_push(char *buf, size_t size, size_t len, const cJSON *it, int index)
-{
-    int n = it->string ? snprintf(buf + len, size - len, ".%s", it->string)
-                       : snprintf(buf + len, size - len, "[%d]", index);
-    if (n < 0)
-        return len;
-    return len + (size_t)n < size ? len + (size_t)n : size - 1;
-}
-
-/* Every string of the mapping that starts like a reference (`profile@…`) must be a whole one,
- * and the template nest no deeper than flow/template.h renders. */
-static int check_mapping(const cJSON *tpl, int depth, char *path, size_t size, size_t len,
-                         char *err, size_t errlen)
-{
-    if (depth > CDP_TEMPLATE_MAX_DEPTH) {
-        snprintf(err, errlen, "%s: the template nests deeper than %d levels", path,
-                 CDP_TEMPLATE_MAX_DEPTH);
-        return CDP_E_INVALID;
-    }
-    if (cJSON_IsString(tpl)) {
-        const char *s = tpl->valuestring;
-        size_t n = strlen(s);
-        if (cdp_path_scan(s, n) == 0)
-            return 0; /* a literal */
-        struct cdp_path *p;
-        int rc = cdp_path_parse(s, n, &p);
-        if (rc == CDP_E_NOMEM)
-            return rc;
-        if (rc) {
-            snprintf(err, errlen,
-                     "%s: `%.80s` is not a reference (such as profile@data.contact.email.main)",
-                     path, s);
-            return CDP_E_INVALID;
-        }
-        cdp_path_free(p);
-        return 0;
-    }
-    int i = 0;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, tpl)
-    {
-        size_t l = path_push(path, size, len, it, i++);
-        int rc = check_mapping(it, depth + 1, path, size, l, err, errlen);
-        path[len] = '\0';
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
 int cdp_api_destination_normalize(cJSON *doc, char *err, size_t errlen)
 {
     int rc = cdp_json_entity_head(doc, "a destination", err, errlen);
@@ -147,9 +95,8 @@ int cdp_api_destination_normalize(cJSON *doc, char *err, size_t errlen)
 
     if ((rc = object_or_empty(doc, "mapping", "", err, errlen)))
         return rc;
-    char path[256] = "mapping";
-    if ((rc = check_mapping(cJSON_GetObjectItemCaseSensitive(doc, "mapping"), 1, path, sizeof(path),
-                            strlen(path), err, errlen)))
+    if ((rc = cdp_template_object_check(cJSON_GetObjectItemCaseSensitive(doc, "mapping"), 0, NULL,
+                                        "mapping", err, errlen)))
         return rc;
 
     static const char *const flags[] = {"enabled", "on_profile_change_only"};

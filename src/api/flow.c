@@ -37,24 +37,10 @@ static cJSON *list_all(struct cdp_http_req *req, struct cdp_api *api, const char
     struct cdp_store *s = cdp_api_store(api, req);
     if (!s)
         return NULL;
-    cJSON *all = cJSON_CreateArray();
-    int rc = all ? 0 : CDP_E_NOMEM;
-    for (int start = 0; !rc;) {
-        cJSON *page = NULL;
-        long total = 0;
-        if ((rc = s->ops->entity_list(s, kind, NULL, start, 1000, &page, &total)))
-            break;
-        int n = cJSON_GetArraySize(page);
-        while (page->child)
-            cJSON_AddItemToArray(all, cJSON_DetachItemViaPointer(page, page->child));
-        cJSON_Delete(page);
-        start += n;
-        if (n == 0 || start >= total)
-            break;
-    }
+    cJSON *all = NULL;
+    int rc = cdp_api_entity_all(s, kind, &all);
     cdp_api_store_put(api, s);
     if (rc) {
-        cJSON_Delete(all);
         cdp_api_reply_err(req, rc, kind);
         return NULL;
     }

@@ -25,64 +25,6 @@ static bool is_nonempty_object(const cJSON *v)
     return cJSON_IsObject(v) && v->child;
 }
 
-/* Appends ".key" or "[i]" to the path in buf (len bytes used), truncating quietly: the path
- * only names the place in a message. */
-static size_t path_push(char *buf, size_t size, size_t len, const cJSON *it, int index)
-{
-    int n = it->string ? snprintf(buf + len, size - len, ".%s", it->string)
-                       : snprintf(buf + len, size - len, "[%d]", index);
-    if (n < 0)
-        return len;
-    return len + (size_t)n < size ? len + (size_t)n : size - 1;
-}
-
-/* Checks every string of a template that starts like a reference (`event@…`) is a whole one
- * of event@ or session@, and that the template nests no deeper than flow/template.h allows.
- * path (len bytes) names tpl in messages. */
-static int check_template(const cJSON *tpl, int depth, char *path, size_t size, size_t len,
-                          char *err, size_t errlen)
-{
-    if (depth > CDP_TEMPLATE_MAX_DEPTH) {
-        snprintf(err, errlen, "%s: the template nests deeper than %d levels", path,
-                 CDP_TEMPLATE_MAX_DEPTH);
-        return CDP_E_INVALID;
-    }
-    if (cJSON_IsString(tpl)) {
-        const char *s = tpl->valuestring;
-        size_t n = strlen(s);
-        if (cdp_path_scan(s, n) == 0)
-            return 0; /* a literal */
-        struct cdp_path *p;
-        int rc = cdp_path_parse(s, n, &p);
-        if (rc == CDP_E_NOMEM)
-            return rc;
-        if (rc) {
-            snprintf(err, errlen,
-                     "%s: `%.120s` is not a reference (such as event@properties.email)", path, s);
-            return CDP_E_INVALID;
-        }
-        bool ok = p->source == CDP_PATH_EVENT || p->source == CDP_PATH_SESSION;
-        cdp_path_free(p);
-        if (!ok) {
-            snprintf(err, errlen,
-                     "%s: `%.120s`: a reshaping template reads only event@… and session@…", path,
-                     s);
-            return CDP_E_INVALID;
-        }
-        return 0;
-    }
-    int i = 0;
-    for (const cJSON *it = cJSON_IsArray(tpl) || cJSON_IsObject(tpl) ? tpl->child : NULL; it;
-         it = it->next, i++) {
-        size_t l = path_push(path, size, len, it, i);
-        int rc = check_template(it, depth + 1, path, size, l, err, errlen);
-        path[len] = '\0';
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
 /* Checks reshaping.reshape_schema: every part absent, null or an object template, and one at
  * least not empty. */
 static int check_schema(const cJSON *doc, char *err, size_t errlen)
@@ -97,16 +39,15 @@ static int check_schema(const cJSON *doc, char *err, size_t errlen)
     for (int k = 0; k < NPARTS; k++) {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(rs, part_names[k]);
         char path[300];
-        int n = snprintf(path, sizeof(path), "reshaping.reshape_schema.%s", part_names[k]);
+        snprintf(path, sizeof(path), "reshaping.reshape_schema.%s", part_names[k]);
         if (!t || cJSON_IsNull(t))
             continue;
         if (!cJSON_IsObject(t)) {
             snprintf(err, errlen, "%s: expected an object template", path);
             return CDP_E_INVALID;
         }
-        int rc = check_template(t, 1, path, sizeof(path), (size_t)n, err, errlen);
-        if (rc == CDP_E_NOMEM)
-            snprintf(err, errlen, "%s: %s", path, cdp_err_str(rc));
+        int rc = cdp_template_object_check(t, 1u << CDP_PATH_EVENT | 1u << CDP_PATH_SESSION,
+                                           "event@… and session@…", path, err, errlen);
         if (rc)
             return rc;
         any |= is_nonempty_object(t);

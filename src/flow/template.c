@@ -237,3 +237,81 @@ int cdp_template_object(const cJSON *tpl, const struct cdp_refs *r, bool strict,
     }
     return reshape(tpl, r, strict, false, 1, out, err, errlen);
 }
+
+/* Appends ".key" or "[i]" to the path in buf (len bytes used), truncating quietly: the path only
+ * names the place in a message. */
+static size_t path_push(char *buf, size_t size, size_t len, const cJSON *it, int index)
+{
+    int n = it->string ? snprintf(buf + len, size - len, ".%s", it->string)
+                       : snprintf(buf + len, size - len, "[%d]", index);
+    if (n < 0)
+        return len;
+    return len + (size_t)n < size ? len + (size_t)n : size - 1;
+}
+
+struct check {
+    unsigned sources;
+    const char *reads;
+    char *err;
+    size_t errlen;
+    char path[300];
+};
+
+static int check_leaf(struct check *c, const char *s)
+{
+    size_t n = strlen(s);
+    if (cdp_path_scan(s, n) == 0)
+        return 0; /* a literal */
+    struct cdp_path *p;
+    int rc = cdp_path_parse(s, n, &p);
+    if (rc == CDP_E_NOMEM)
+        return rc;
+    if (rc) {
+        snprintf(c->err, c->errlen, "%s: `%.120s` is not a reference (such as %s)", c->path, s,
+                 c->sources & (1u << CDP_PATH_PROFILE) || !c->sources
+                     ? "profile@data.contact.email.main"
+                     : "event@properties.email");
+        return CDP_E_INVALID;
+    }
+    bool ok = !c->sources || (c->sources & (1u << p->source));
+    cdp_path_free(p);
+    if (!ok) {
+        snprintf(c->err, c->errlen, "%s: `%.120s`: this template reads only %s", c->path, s,
+                 c->reads);
+        return CDP_E_INVALID;
+    }
+    return 0;
+}
+
+static int check_node(struct check *c, const cJSON *tpl, int depth, size_t len)
+{
+    if (depth > CDP_TEMPLATE_MAX_DEPTH) {
+        snprintf(c->err, c->errlen, "%s: the template nests deeper than %d levels", c->path,
+                 CDP_TEMPLATE_MAX_DEPTH);
+        return CDP_E_INVALID;
+    }
+    if (cJSON_IsString(tpl))
+        return check_leaf(c, tpl->valuestring);
+    int i = 0;
+    for (const cJSON *it = cJSON_IsArray(tpl) || cJSON_IsObject(tpl) ? tpl->child : NULL; it;
+         it = it->next, i++) {
+        size_t l = path_push(c->path, sizeof(c->path), len, it, i);
+        int rc = check_node(c, it, depth + 1, l);
+        c->path[len] = '\0';
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int cdp_template_object_check(const cJSON *tpl, unsigned sources, const char *reads, const char *at,
+                              char *err, size_t errlen)
+{
+    struct check c = {
+        .sources = sources, .reads = reads ? reads : "", .err = err, .errlen = errlen};
+    snprintf(c.path, sizeof(c.path), "%s", at);
+    int rc = check_node(&c, tpl, 1, strlen(c.path));
+    if (rc == CDP_E_NOMEM)
+        snprintf(err, errlen, "%s: out of memory", at);
+    return rc;
+}

@@ -35,4 +35,11 @@ int cdp_template_render(const char *tpl, const struct cdp_refs *r, struct cdp_bu
 int cdp_template_object(const cJSON *tpl, const struct cdp_refs *r, bool strict, cJSON **out,
                         char *err, size_t errlen);
 
+/* Checks an object template when it is saved: every string leaf that looks like a reference is
+ * a whole one, from one of the sources whose bits (1 << enum cdp_path_source) are in sources
+ * (0: any; reads names them in the message, e.g. "event@… and session@…"), and tpl nests no
+ * deeper than CDP_TEMPLATE_MAX_DEPTH. CDP_E_INVALID with "<at>.<key>[i]: why" in err. */
+int cdp_template_object_check(const cJSON *tpl, unsigned sources, const char *reads, const char *at,
+                              char *err, size_t errlen);
+
 #endif

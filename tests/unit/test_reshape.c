@@ -120,8 +120,8 @@ static void test_reshape_normalize(void **state)
          "reshaping.reshape_schema.session.list[1]"},
         {"{\"name\": \"r\", \"event_type\": \"e\", \"reshaping\": {\"reshape_schema\": "
          "{\"properties\": {\"t\": \"profile@traits.tier\"}}}}",
-         "reshaping.reshape_schema.properties.t: `profile@traits.tier`: a reshaping template "
-         "reads only"},
+         "reshaping.reshape_schema.properties.t: `profile@traits.tier`: this template reads "
+         "only"},
         {"{\"name\": \"r\", \"event_type\": \"e\", \"event_source\": 5, \"reshaping\": "
          "{\"reshape_schema\": {\"properties\": {\"a\": 1}}}}",
          "event_source"},

@@ -12,7 +12,7 @@ FMT_FILES = $(wildcard src/*.c src/*/*.[ch] src/*/*/*.[ch] tests/*/*.[ch] bench/
 
 DEB_PKGS = build-essential meson ninja-build pkg-config clang clang-format \
 	libmicrohttpd-dev libcjson-dev libsqlite3-dev libpcre2-dev libyaml-dev libsodium-dev \
-	libcmocka-dev libjemalloc-dev libcurl4-openssl-dev uap-core json-schema-test-suite python3 python3-pytest wrk curl
+	libcmocka-dev libjemalloc-dev libcurl4-openssl-dev libhiredis-dev redis-server uap-core json-schema-test-suite python3 python3-pytest wrk curl
 
 .PHONY: all deps build run test unit integration asan fuzz fuzz-build bench fmt fmt-check clean
 

@@ -261,25 +261,20 @@ static bool date_of(struct cdp_http_req *req, const cJSON *body, const char *nam
         if (!cJSON_IsObject(abs))
             return fail422(req, "%s.absolute: expected an object", name);
         int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-        bool set = true, all = true;
-        if (!date_part(req, abs, name, "year", 1, 9999, &year, &set))
-            return false;
-        all = all && set;
-        if (!date_part(req, abs, name, "month", 1, 12, &month, &set))
-            return false;
-        all = all && set;
-        if (!date_part(req, abs, name, "date", 1, 31, &day, &set))
-            return false;
-        all = all && set;
-        if (!date_part(req, abs, name, "hour", 0, 23, &hour, &set))
-            return false;
-        all = all && set;
-        if (!date_part(req, abs, name, "minute", 0, 59, &minute, &set))
-            return false;
-        all = all && set;
-        if (!date_part(req, abs, name, "second", 0, 59, &second, &set))
-            return false;
-        all = all && set;
+        const struct {
+            const char *key;
+            int lo, hi, *out;
+        } parts[] = {{"year", 1, 9999, &year},   {"month", 1, 12, &month},
+                     {"date", 1, 31, &day},      {"hour", 0, 23, &hour},
+                     {"minute", 0, 59, &minute}, {"second", 0, 59, &second}};
+        bool all = true;
+        for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+            bool set = true;
+            if (!date_part(req, abs, name, parts[i].key, parts[i].lo, parts[i].hi, parts[i].out,
+                           &set))
+                return false;
+            all = all && set;
+        }
         const char *mer = cdp_json_str(abs, "meridiem");
         if (mer && strcmp(mer, "AM") != 0 && strcmp(mer, "PM") != 0)
             return fail422(req, "%s.absolute.meridiem: expected \"AM\" or \"PM\"", name);

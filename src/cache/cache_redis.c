@@ -10,6 +10,7 @@
  * went back), so a stalled holder from before the restart stays fenced out. */
 #include "cache/cache.h"
 #include "core/err.h"
+#include "core/redis.h"
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -21,15 +22,12 @@
 #include <sys/time.h>
 #include <time.h>
 
-#define CONNECT_TIMEOUT_MS 2000
-#define COMMAND_TIMEOUT_MS 2000
+/* Connecting and each command. */
+#define TIMEOUT_MS 2000
 
 struct redis_cache {
     struct cdp_cache base;
-    redisContext *ctx; /* NULL after a failure: reconnect on the next call */
-    char host[256];
-    int port;
-    int db;
+    struct cdp_redis conn;
     char prefix[96]; /* "cdpd:<ns>:" */
 };
 
@@ -67,45 +65,6 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void drop(struct redis_cache *r)
-{
-    if (r->ctx)
-        redisFree(r->ctx);
-    r->ctx = NULL;
-}
-
-/* A live connection, made (with its timeouts and database) when there is none. */
-static int connect_if_needed(struct redis_cache *r, char *err, size_t errlen)
-{
-    if (r->ctx && !r->ctx->err)
-        return 0;
-    drop(r);
-    struct timeval tv = {CONNECT_TIMEOUT_MS / 1000, (CONNECT_TIMEOUT_MS % 1000) * 1000};
-    r->ctx = redisConnectWithTimeout(r->host, r->port, tv);
-    if (!r->ctx || r->ctx->err) {
-        snprintf(err, errlen, "cannot connect to redis at %s:%d: %s", r->host, r->port,
-                 r->ctx ? r->ctx->errstr : "out of memory");
-        drop(r);
-        return CDP_E_UNAVAILABLE;
-    }
-    struct timeval ct = {COMMAND_TIMEOUT_MS / 1000, (COMMAND_TIMEOUT_MS % 1000) * 1000};
-    redisSetTimeout(r->ctx, ct);
-    if (r->db) {
-        redisReply *rep = redisCommand(r->ctx, "SELECT %d", r->db);
-        bool ok = rep && rep->type == REDIS_REPLY_STATUS;
-        if (!ok)
-            snprintf(err, errlen, "redis SELECT %d failed: %s", r->db,
-                     rep && rep->type == REDIS_REPLY_ERROR ? rep->str : r->ctx->errstr);
-        if (rep)
-            freeReplyObject(rep);
-        if (!ok) {
-            drop(r);
-            return rep ? CDP_E_CONFIG : CDP_E_UNAVAILABLE;
-        }
-    }
-    return 0;
-}
-
 /* Runs one command given as argv; a transport failure drops the connection and, when the
  * command is idempotent and the connection was an old one, retries once on a new one (a Redis
  * that restarted since the last call breaks the old connection only when it is used). */
@@ -114,11 +73,11 @@ static int run(struct redis_cache *r, bool idempotent, int argc, const char **ar
 {
     char err[256];
     for (int attempt = 0; attempt < 2; attempt++) {
-        bool fresh = !r->ctx || r->ctx->err;
-        int rc = connect_if_needed(r, err, sizeof(err));
+        bool fresh = !r->conn.ctx || r->conn.ctx->err;
+        int rc = cdp_redis_connect(&r->conn, err, sizeof(err));
         if (rc)
             return rc;
-        redisReply *rep = redisCommandArgv(r->ctx, argc, argv, argvlen);
+        redisReply *rep = redisCommandArgv(r->conn.ctx, argc, argv, argvlen);
         if (rep) {
             if (rep->type == REDIS_REPLY_ERROR) {
                 freeReplyObject(rep);
@@ -127,7 +86,7 @@ static int run(struct redis_cache *r, bool idempotent, int argc, const char **ar
             *out = rep;
             return 0;
         }
-        drop(r);
+        cdp_redis_drop(&r->conn);
         if (!idempotent || fresh)
             break;
     }
@@ -295,67 +254,10 @@ static int redis_fenced_put(struct cdp_cache *c, const char *key, const cJSON *d
     return ok == 1 ? 0 : CDP_E_CONFLICT;
 }
 
-/* redis://host[:port][/db]; host may be [an IPv6 address]. Nothing else: no user or password,
- * no query, no rediss:// (TLS) or unix sockets yet. */
-static int parse_url(struct redis_cache *r, const char *url, char *err, size_t errlen)
-{
-    static const char scheme[] = "redis://";
-    const char *p = url;
-    if (strncmp(p, scheme, sizeof(scheme) - 1) != 0)
-        goto bad;
-    p += sizeof(scheme) - 1;
-    if (strpbrk(p, "@?#"))
-        goto bad;
-    const char *host = p, *host_end;
-    if (*p == '[') {
-        host = ++p;
-        host_end = strchr(p, ']');
-        if (!host_end)
-            goto bad;
-        p = host_end + 1;
-    } else {
-        host_end = p + strcspn(p, ":/");
-        p = host_end;
-    }
-    size_t hlen = (size_t)(host_end - host);
-    if (hlen == 0 || hlen >= sizeof(r->host))
-        goto bad;
-    memcpy(r->host, host, hlen);
-    r->host[hlen] = '\0';
-    r->port = 6379;
-    if (*p == ':') {
-        char *end;
-        errno = 0;
-        long port = strtol(++p, &end, 10);
-        if (end == p || errno || port < 1 || port > 65535)
-            goto bad;
-        r->port = (int)port;
-        p = end;
-    }
-    r->db = 0;
-    if (*p == '/' && p[1]) {
-        char *end;
-        errno = 0;
-        long db = strtol(++p, &end, 10);
-        if (end == p || errno || db < 0 || db > 100000 || *end)
-            goto bad;
-        r->db = (int)db;
-        p = end;
-    } else if (*p == '/') {
-        p++;
-    }
-    if (*p)
-        goto bad;
-    return 0;
-bad:
-    snprintf(err, errlen, "bad redis URL %s (want redis://host[:port][/db])", url);
-    return CDP_E_CONFIG;
-}
-
 static void redis_close(struct cdp_cache *c)
 {
     struct redis_cache *r = of(c);
-    drop(r);
+    cdp_redis_drop(&r->conn);
     free(r);
 }
 
@@ -368,9 +270,9 @@ static int redis_open(struct cdp_cache **out, const char *url, const char *ns, c
         return CDP_E_NOMEM;
     r->base.ops = &cdp_cache_redis_ops;
     snprintf(r->prefix, sizeof(r->prefix), "cdpd:%s:", ns);
-    int rc = parse_url(r, url, err, errlen);
+    int rc = cdp_redis_parse_url(&r->conn, url, TIMEOUT_MS, err, errlen);
     if (!rc)
-        rc = connect_if_needed(r, err, errlen);
+        rc = cdp_redis_connect(&r->conn, err, errlen);
     if (rc) {
         redis_close(&r->base);
         return rc;

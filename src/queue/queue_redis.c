@@ -6,6 +6,7 @@
  * then reads new entries with XREADGROUP. A lost connection is dropped and CDP_E_UNAVAILABLE
  * returned; the next call connects again. */
 #include "core/err.h"
+#include "core/redis.h"
 #include "queue/queue.h"
 
 #include <hiredis/hiredis.h>
@@ -16,62 +17,20 @@
 
 struct redis_queue {
     struct cdp_queue base;
-    redisContext *c;
-    char host[256];
-    int port;
-    int db;
-    int timeout_ms;
+    struct cdp_redis conn;
 };
-
-static struct timeval tv_of(int ms)
-{
-    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-    return tv;
-}
-
-static void drop(struct redis_queue *r)
-{
-    if (r->c)
-        redisFree(r->c);
-    r->c = NULL;
-}
-
-static int connect_if_needed(struct redis_queue *r)
-{
-    if (r->c)
-        return 0;
-    r->c = redisConnectWithTimeout(r->host, r->port, tv_of(r->timeout_ms));
-    if (!r->c || r->c->err) {
-        drop(r);
-        return CDP_E_UNAVAILABLE;
-    }
-    redisSetTimeout(r->c, tv_of(r->timeout_ms));
-    if (r->db) {
-        char db[16];
-        snprintf(db, sizeof(db), "%d", r->db);
-        const char *argv[] = {"SELECT", db};
-        redisReply *rep = redisCommandArgv(r->c, 2, argv, NULL);
-        int ok = rep && rep->type == REDIS_REPLY_STATUS;
-        if (rep)
-            freeReplyObject(rep);
-        if (!ok) {
-            drop(r);
-            return rep ? CDP_E_CONFIG : CDP_E_UNAVAILABLE;
-        }
-    }
-    return 0;
-}
 
 /* Runs one command; *out is the reply (the caller frees it), an error reply included. */
 static int command(struct redis_queue *r, int argc, const char **argv, redisReply **out)
 {
     *out = NULL;
-    int rc = connect_if_needed(r);
+    char err[256];
+    int rc = cdp_redis_connect(&r->conn, err, sizeof(err));
     if (rc)
         return rc;
-    redisReply *rep = redisCommandArgv(r->c, argc, argv, NULL);
+    redisReply *rep = redisCommandArgv(r->conn.ctx, argc, argv, NULL);
     if (!rep) {
-        drop(r);
+        cdp_redis_drop(&r->conn);
         return CDP_E_UNAVAILABLE;
     }
     *out = rep;
@@ -87,47 +46,23 @@ static bool is_error(const redisReply *rep, const char *prefix)
 static int open_redis(struct cdp_queue **out, const char *url, const struct cdp_queue_opts *o,
                       char *err, size_t errlen)
 {
-    if (strncmp(url, "redis://", 8) != 0) {
-        snprintf(err, errlen, "a Redis queue URL is redis://HOST[:PORT][/DB], not %s", url);
-        return CDP_E_CONFIG;
-    }
     struct redis_queue *r = calloc(1, sizeof(*r));
     if (!r)
         return CDP_E_NOMEM;
-    r->port = 6379;
-    r->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 5000;
-    const char *h = url + 8, *end = h + strcspn(h, ":/");
-    if (end == h || (size_t)(end - h) >= sizeof(r->host))
-        goto bad;
-    memcpy(r->host, h, (size_t)(end - h));
-    char *rest;
-    if (*end == ':') {
-        long port = strtol(end + 1, &rest, 10);
-        if (rest == end + 1 || port <= 0 || port > 65535)
-            goto bad;
-        r->port = (int)port;
-        end = rest;
-    }
-    if (*end == '/' && end[1]) {
-        long db = strtol(end + 1, &rest, 10);
-        if (rest == end + 1 || *rest || db < 0 || db > 1000000)
-            goto bad;
-        r->db = (int)db;
-    } else if (*end && strcmp(end, "/") != 0) {
-        goto bad;
+    int rc =
+        cdp_redis_parse_url(&r->conn, url, o->timeout_ms > 0 ? o->timeout_ms : 5000, err, errlen);
+    if (rc) {
+        free(r);
+        return rc;
     }
     *out = &r->base;
     return 0;
-bad:
-    snprintf(err, errlen, "bad Redis queue URL %s (redis://HOST[:PORT][/DB])", url);
-    free(r);
-    return CDP_E_CONFIG;
 }
 
 static void close_redis(struct cdp_queue *q)
 {
     struct redis_queue *r = (struct redis_queue *)q;
-    drop(r);
+    cdp_redis_drop(&r->conn);
     free(r);
 }
 
@@ -227,19 +162,20 @@ static int dead_letter(struct redis_queue *r, const char *stream, const char *gr
     cJSON_Delete(d);
     if (!text)
         return CDP_E_NOMEM;
-    int rc = connect_if_needed(r);
+    char err[256];
+    int rc = cdp_redis_connect(&r->conn, err, sizeof(err));
     if (rc == 0) {
         const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
         const char *xadd[] = {"XADD", dead, "*", "doc", text};
         const char *xack[] = {"XACK", stream, group, id};
-        redisAppendCommandArgv(r->c, 1, multi, NULL);
-        redisAppendCommandArgv(r->c, 5, xadd, NULL);
-        redisAppendCommandArgv(r->c, 4, xack, NULL);
-        redisAppendCommandArgv(r->c, 1, exec, NULL);
+        redisAppendCommandArgv(r->conn.ctx, 1, multi, NULL);
+        redisAppendCommandArgv(r->conn.ctx, 5, xadd, NULL);
+        redisAppendCommandArgv(r->conn.ctx, 4, xack, NULL);
+        redisAppendCommandArgv(r->conn.ctx, 1, exec, NULL);
         for (int i = 0; i < 4; i++) {
             void *v = NULL;
-            if (redisGetReply(r->c, &v) != REDIS_OK) {
-                drop(r);
+            if (redisGetReply(r->conn.ctx, &v) != REDIS_OK) {
+                cdp_redis_drop(&r->conn);
                 rc = CDP_E_UNAVAILABLE;
                 break;
             }
@@ -326,15 +262,14 @@ static int read_new(struct redis_queue *r, const char *stream, const char *group
         argv[6] = "STREAMS", argv[7] = stream, argv[8] = ">";
         argc = 9;
     }
-    int rc = connect_if_needed(r);
+    char err[256];
+    int rc = cdp_redis_connect(&r->conn, err, sizeof(err));
     if (rc)
         return rc;
-    if (block_ms > 0) /* the reply may take block_ms to come */
-        redisSetTimeout(r->c, tv_of(r->timeout_ms + block_ms));
+    cdp_redis_wait_longer(&r->conn, block_ms); /* the reply may take block_ms to come */
     redisReply *rep;
     rc = command(r, argc, argv, &rep);
-    if (block_ms > 0 && r->c)
-        redisSetTimeout(r->c, tv_of(r->timeout_ms));
+    cdp_redis_wait_longer(&r->conn, 0);
     if (rc)
         return rc;
     if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 &&

@@ -636,20 +636,27 @@ static int get_count(struct sqlite_store *s, sqlite3_stmt *st, long *out)
     return rc == SQLITE_ROW ? 0 : db_err(s, "count");
 }
 
-static int sq_events_by_profile(struct cdp_store *base, const char *profile_id, int start,
-                                int limit, cJSON **out, long *total)
+/* A page of documents by one key (?1; ?2 offset, ?3 limit) and the key's total. */
+static int page_by(struct sqlite_store *s, enum stmt_id count, enum stmt_id list, const char *key,
+                   int start, int limit, cJSON **out, long *total)
 {
-    struct sqlite_store *s = SS(base);
-    sqlite3_stmt *st = stmt(s, ST_EVENTS_COUNT_BY_PROFILE);
-    bind_text(st, 1, profile_id);
+    sqlite3_stmt *st = stmt(s, count);
+    bind_text(st, 1, key);
     int rc = get_count(s, st, total);
     if (rc)
         return rc;
-    st = stmt(s, ST_EVENTS_BY_PROFILE);
-    bind_text(st, 1, profile_id);
+    st = stmt(s, list);
+    bind_text(st, 1, key);
     sqlite3_bind_int(st, 2, start);
     sqlite3_bind_int(st, 3, limit);
     return get_docs(s, st, out);
+}
+
+static int sq_events_by_profile(struct cdp_store *base, const char *profile_id, int start,
+                                int limit, cJSON **out, long *total)
+{
+    return page_by(SS(base), ST_EVENTS_COUNT_BY_PROFILE, ST_EVENTS_BY_PROFILE, profile_id, start,
+                   limit, out, total);
 }
 
 static int sq_entity_kinds(struct cdp_store *base, cJSON **out)
@@ -980,17 +987,8 @@ static int sq_merge_get(struct cdp_store *base, const char *id, cJSON **out)
 static int sq_merge_list(struct cdp_store *base, const char *profile_id, int start, int limit,
                          cJSON **out, long *total)
 {
-    struct sqlite_store *s = SS(base);
-    sqlite3_stmt *st = stmt(s, ST_MERGE_LOG_COUNT);
-    bind_text(st, 1, profile_id);
-    int rc = get_count(s, st, total);
-    if (rc)
-        return rc;
-    st = stmt(s, ST_MERGE_LOG_LIST);
-    bind_text(st, 1, profile_id);
-    sqlite3_bind_int(st, 2, start);
-    sqlite3_bind_int(st, 3, limit);
-    return get_docs(s, st, out);
+    return page_by(SS(base), ST_MERGE_LOG_COUNT, ST_MERGE_LOG_LIST, profile_id, start, limit, out,
+                   total);
 }
 
 /* Runs statement id with ?1 = a and ?2 = the JSON text of list. */

@@ -12,9 +12,9 @@ FMT_FILES = $(wildcard src/*.c src/*/*.[ch] src/*/*/*.[ch] tests/*/*.[ch] bench/
 
 DEB_PKGS = build-essential meson ninja-build pkg-config clang clang-format \
 	libmicrohttpd-dev libcjson-dev libsqlite3-dev libpcre2-dev libyaml-dev libsodium-dev \
-	libcmocka-dev libjemalloc-dev libcurl4-openssl-dev libhiredis-dev redis-server uap-core json-schema-test-suite python3 python3-pytest wrk curl
+	libcmocka-dev libjemalloc-dev libcurl4-openssl-dev libhiredis-dev redis-server libpq-dev postgresql python3-psycopg2 bc uap-core json-schema-test-suite python3 python3-pytest wrk curl
 
-.PHONY: all deps build run test unit integration asan fuzz fuzz-build bench fmt fmt-check clean
+.PHONY: all deps build run test unit integration integration-scaleout asan fuzz fuzz-build bench fmt fmt-check clean cluster cluster-stop
 
 all: build
 
@@ -37,11 +37,23 @@ build: $(BUILD)/build.ninja
 run: deps build
 	./$(BUILD)/cdpd serve --data $(DATA)
 
+# Scale-out on this machine: Redis, PostgreSQL, one API, two collectors, two workers.
+CLUSTER ?= ./cluster
+cluster: deps build
+	deploy/local-cluster.sh start $(CLUSTER)
+
+cluster-stop:
+	deploy/local-cluster.sh stop $(CLUSTER)
+
 unit: build
 	meson test -C $(BUILD) --suite unit --print-errorlogs
 
 integration: build
 	CDPD_BIN=$(CURDIR)/$(BUILD)/cdpd /usr/bin/python3 -m pytest -q tests/integration
+
+# The same suite with every server in scale-out mode (PostgreSQL, Redis, a storage worker).
+integration-scaleout: build
+	CDPD_BIN=$(CURDIR)/$(BUILD)/cdpd CDPD_SCALEOUT=1 /usr/bin/python3 -m pytest -q tests/integration
 
 $(ASAN_BUILD)/build.ninja:
 	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false \
@@ -68,6 +80,7 @@ test: deps build
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
 	$(MAKE) asan
 	$(MAKE) integration
+	$(MAKE) integration-scaleout
 
 bench: deps build
 	bench/run.sh

@@ -13,7 +13,9 @@
 #include "http/http.h"
 #include "job/schedule.h"
 #include "job/segment.h"
+#include "job/storage.h"
 #include "model/useragent.h"
+#include "store/cluster.h"
 #include "store/store.h"
 
 #include <signal.h>
@@ -64,8 +66,7 @@ static int open_store(const struct cdp_config *cfg, enum cdp_store_context ctx,
                       struct cdp_store **s)
 {
     char err[512];
-    struct cdp_store_opts so = {.durable = strcmp(cfg->sync, "full") == 0, .context = ctx};
-    if (cdp_store_open(s, cfg->data, &so, err, sizeof(err))) {
+    if (cdp_store_open_cfg(s, cfg, ctx, false, err, sizeof(err))) {
         fprintf(stderr, "cdpd: %s\n", err);
         return -1;
     }
@@ -105,7 +106,7 @@ static int job_segment(const struct cdp_config *cfg, struct cdp_store *s)
     struct cdp_segment_job_opts o = {.now_us = cdp_clock_now_us()};
     cJSON *sum = NULL;
     if (cdp_segment_job_run(s, &o, &sum, err, sizeof(err))) {
-        fprintf(stderr, "cdpd: job segment on %s: %s\n", cfg->data, err);
+        fprintf(stderr, "cdpd: job segment on %s: %s\n", cdp_config_store_url(cfg), err);
         return 1;
     }
     char *text = cdp_json_print(sum);
@@ -125,15 +126,15 @@ static int job_merge(const struct cdp_config *cfg, struct cdp_store *s)
     char salt[80];
     if (s->ops->meta_get(s, "salt", salt, sizeof(salt))) {
         fprintf(stderr, "cdpd: job merge on %s: no salt yet: run `cdpd serve` once first\n",
-                cfg->data);
+                cdp_config_store_url(cfg));
         return 1;
     }
     struct cdp_sweep n;
     double t0 = cdp_clock_mono();
     int rc = cdp_identity_sweep(s, salt, cdp_clock_now_us(), &n);
     if (rc) {
-        fprintf(stderr, "cdpd: job merge on %s: %s (merges so far stay)\n", cfg->data,
-                cdp_err_str(rc));
+        fprintf(stderr, "cdpd: job merge on %s: %s (merges so far stay)\n",
+                cdp_config_store_url(cfg), cdp_err_str(rc));
         return 1;
     }
     printf("{\"profiles\": %ld, \"ids_added\": %ld, \"merges\": %ld, \"absorbed\": %ld, "
@@ -161,15 +162,9 @@ static int cmd_job(int argc, char **argv)
         fprintf(stderr, "cdpd: job: unknown job '%s' (jobs: segment, merge)\n", name);
         return 2;
     }
-    char store[512] = "";
-    const struct cdp_extra_opt extra[] = {
-        {"store", store, sizeof(store), "store URL (default: the embedded store in --data)"},
-    };
     struct cdp_config cfg;
-    if (load_config(&cfg, argc - 1, argv + 1, extra, sizeof(extra) / sizeof(extra[0])))
+    if (load_config(&cfg, argc - 1, argv + 1, NULL, 0))
         return 1;
-    if (*store)
-        snprintf(cfg.data, sizeof(cfg.data), "%s", store);
     struct cdp_store *s;
     enum cdp_store_context ctx = CDP_STORE_PRODUCTION;
     cdp_store_context_parse(cfg.context, &ctx); /* checked by cdp_config_load */
@@ -195,7 +190,7 @@ static int ensure_install(const struct cdp_config *cfg)
     }
     cdp_store_close(s);
     if (rc) {
-        fprintf(stderr, "cdpd: cannot initialise the store in %s\n", cfg->data);
+        fprintf(stderr, "cdpd: cannot initialise the store %s\n", cdp_config_store_url(cfg));
         return -1;
     }
     char err[700];
@@ -231,8 +226,13 @@ static int cmd_serve(int argc, char **argv)
     }
     bool want_collector = cdp_config_has_role(&cfg, "collector");
     bool want_api = cdp_config_has_role(&cfg, "api");
-    if (!want_collector && !want_api) {
-        fprintf(stderr, "cdpd: --roles must include collector or api\n");
+    bool want_worker = cdp_config_has_role(&cfg, "worker");
+    if (!want_collector && !want_api && !want_worker) {
+        fprintf(stderr, "cdpd: --roles must name collector, api or worker\n");
+        return 1;
+    }
+    if (want_worker && !want_collector && !want_api && !cdp_cluster_mode(&cfg)) {
+        fprintf(stderr, "cdpd: a worker alone has nothing to do without --cache and --queue\n");
         return 1;
     }
     /* Block the stop signals before any thread starts so only sigwait below sees them. */
@@ -249,7 +249,7 @@ static int cmd_serve(int argc, char **argv)
     struct cdp_collector *collector = NULL;
     struct cdp_api *api = NULL;
     struct cdp_http_server *pub = NULL, *admin = NULL;
-    struct cdp_schedule *segment_job = NULL;
+    struct cdp_schedule *segment_job = NULL, *storage[CDP_STORE_NCONTEXTS] = {0};
     if (want_collector) {
         if (cdp_ua_db_open(&ua, cfg.ua_regexes, err, sizeof(err))) {
             fprintf(stderr, "cdpd: %s\n", err);
@@ -286,13 +286,16 @@ static int cmd_serve(int argc, char **argv)
     /* The worker's jobs run on the data of --context, as the collector does. */
     enum cdp_store_context ctx = CDP_STORE_PRODUCTION;
     cdp_store_context_parse(cfg.context, &ctx); /* checked by cdp_config_load */
-    char job_url[1100];
-    if (cfg.segment_interval > 0 && cdp_config_has_role(&cfg, "worker") &&
-        (cdp_store_context_url(cfg.data, ctx, job_url, sizeof(job_url), err, sizeof(err)) ||
-         cdp_segment_job_every(&segment_job, job_url, strcmp(cfg.sync, "full") == 0,
-                               cfg.segment_interval, err, sizeof(err))))
+    if (cfg.segment_interval > 0 && want_worker &&
+        cdp_segment_job_every(&segment_job, &cfg, ctx, err, sizeof(err)))
         goto fail;
-    printf("cdpd %s serving, data in %s%s\n", CDPD_VERSION, cfg.data,
+    /* scale-out: the changes collectors (and the API) publish go into the shared store through
+     * workers, each context's stream of its own */
+    for (int c = 0; want_worker && cdp_cluster_mode(&cfg) && c < CDP_STORE_NCONTEXTS; c++)
+        if (cdp_storage_worker_start(&storage[c], &cfg, (enum cdp_store_context)c, err,
+                                     sizeof(err)))
+            goto fail;
+    printf("cdpd %s serving, data in %s%s\n", CDPD_VERSION, cdp_config_store_url(&cfg),
            ctx == CDP_STORE_STAGING ? " (collector and jobs: staging)" : "");
     if (pub) {
         const char *colon = strrchr(cfg.listen, ':');
@@ -323,6 +326,8 @@ out:
     cdp_http_stop(admin);
     cdp_collector_free(collector);
     cdp_api_free(api);
+    for (int c = 0; c < CDP_STORE_NCONTEXTS; c++)
+        cdp_schedule_stop(storage[c]); /* last: they store what the collector published */
     cdp_ua_db_free(ua);
     return status;
 }

@@ -5,6 +5,7 @@
 #include "core/json.h"
 #include "core/secret.h"
 #include "http/http.h"
+#include "store/cluster.h"
 #include "store/store.h"
 
 #include <pthread.h>
@@ -40,6 +41,7 @@ const struct cdp_route cdp_api_routes[] = {
     /* public, on this private listener only: the API's description and Prometheus's scrapes */
     {"GET", "/openapi.json", cdp_api_openapi, 0},
     {"GET", "/metrics", cdp_api_metrics, 0},
+    {"GET", "/storage/backlog", cdp_api_storage_backlog, 0},
     {"POST", "/user/token", cdp_api_token, 0},
     {"POST", "/user/logout", cdp_api_logout, SELF},
     /* users [admin] as Tracardi; the caller's own account and preferences: SELF, where
@@ -215,8 +217,7 @@ struct cdp_store *cdp_api_store_of(struct cdp_api *api, enum cdp_store_context c
     if (s)
         return s;
     char err[256];
-    struct cdp_store_opts so = {.durable = strcmp(api->cfg->sync, "full") == 0, .context = ctx};
-    if (cdp_store_open(&s, api->cfg->data, &so, err, sizeof(err))) {
+    if (cdp_store_open_cfg(&s, api->cfg, ctx, false, err, sizeof(err))) {
         if (req)
             cdp_http_reply_error(req, 503, "store unavailable: %s", err);
         return NULL;

@@ -118,6 +118,7 @@ const unsigned char *cdp_api_secret_key(const struct cdp_api *api);
 /* GET /openapi.json (openapi.c) and GET /metrics (metrics.c), public on this listener. */
 void cdp_api_openapi(struct cdp_http_req *req, void *app);
 void cdp_api_metrics(struct cdp_http_req *req, void *app);
+void cdp_api_storage_backlog(struct cdp_http_req *req, void *app);
 /* The OpenAPI document of both listeners' routes (cfg gives the collector's port; may be
  * NULL), a new object; and the routes its description table lacks: how many, the first max of
  * them in out. */

@@ -58,6 +58,9 @@ static const struct op_doc op_docs[] = {
     {"GET /openapi.json", "This OpenAPI document of both listeners", NULL, NULL,
      "{'type':'object'}"},
     {"GET /metrics", "Metrics in the Prometheus text exposition format", NULL, NULL, "text"},
+    {"GET /storage/backlog",
+     "Scale-out: how far storage workers are behind on each context's change stream", NULL, NULL,
+     "{'type':'object'}"},
     /* users */
     {"POST /user/token", "Log in: a bearer token for the form's username and password", NULL,
      "form:LoginForm", "Token"},

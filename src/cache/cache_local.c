@@ -6,6 +6,7 @@
  * every SWEEP_EVERY writes. A fence (the newest token of a key) is kept as long as the space. */
 #include "cache/cache.h"
 #include "core/err.h"
+#include "core/json.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -116,7 +117,7 @@ static struct entry *find(struct space *sp, const char *key, bool create)
 
 static int set_doc(struct entry *e, const cJSON *doc, int ttl_s)
 {
-    char *text = cJSON_PrintUnformatted(doc);
+    char *text = cdp_json_print(doc);
     if (!text)
         return CDP_E_NOMEM;
     free(e->doc);
@@ -135,7 +136,7 @@ static int local_get(struct cdp_cache *c, const char *key, cJSON **out)
     struct entry *e = find(sp, key, false);
     int rc = CDP_E_NOT_FOUND;
     if (e && e->doc) {
-        *out = cJSON_Parse(e->doc);
+        *out = cdp_json_parse(e->doc, strlen(e->doc), NULL);
         rc = *out ? 0 : CDP_E_NOMEM;
     }
     pthread_mutex_unlock(&sp->mu);

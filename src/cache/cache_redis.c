@@ -10,6 +10,7 @@
  * went back), so a stalled holder from before the restart stays fenced out. */
 #include "cache/cache.h"
 #include "core/err.h"
+#include "core/json.h"
 #include "core/redis.h"
 
 #include <errno.h>
@@ -125,7 +126,7 @@ static int redis_get(struct cdp_cache *c, const char *key, cJSON **out)
     } else if (rep->type != REDIS_REPLY_STRING) {
         rc = CDP_E_STORE;
     } else {
-        *out = cJSON_ParseWithLength(rep->str, rep->len);
+        *out = cdp_json_parse(rep->str, rep->len, NULL);
         rc = *out ? 0 : CDP_E_BAD_JSON;
     }
     freeReplyObject(rep);
@@ -139,7 +140,7 @@ static int redis_put(struct cdp_cache *c, const char *key, const cJSON *doc, int
         return CDP_E_INVALID;
     char k[KEY_MAX], ttl[16];
     key_of(r, key, "doc", k, sizeof(k));
-    char *text = cJSON_PrintUnformatted(doc);
+    char *text = cdp_json_print(doc);
     if (!text)
         return CDP_E_NOMEM;
     snprintf(ttl, sizeof(ttl), "%d", ttl_s);
@@ -242,7 +243,7 @@ static int redis_fenced_put(struct cdp_cache *c, const char *key, const cJSON *d
     char tok[24], ttl[16];
     snprintf(tok, sizeof(tok), "%" PRId64, token);
     snprintf(ttl, sizeof(ttl), "%d", ttl_s);
-    char *text = cJSON_PrintUnformatted(doc);
+    char *text = cdp_json_print(doc);
     if (!text)
         return CDP_E_NOMEM;
     const char *args[] = {tok, text, ttl};

@@ -13,6 +13,7 @@
 #include "flow/io.h"
 #include "http/http.h"
 #include "model/useragent.h"
+#include "store/cluster.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -293,8 +294,10 @@ static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
         next = j->next;
         if (rc) {
             cJSON_Delete(j->reply);
-            j->reply = cdp_json_detail("storage error: nothing was stored");
-            j->status = 500;
+            bool later = rc == CDP_E_UNAVAILABLE; /* e.g. the shared cache is down */
+            j->reply = cdp_json_detail(later ? "storage unavailable: nothing was stored; retry"
+                                             : "storage error: nothing was stored");
+            j->status = later ? 503 : 500;
         }
         answer(j);
     }
@@ -419,11 +422,10 @@ int cdp_collector_start(struct cdp_collector **out, const struct cdp_config *cfg
     c->env.cfg = cfg;
     c->env.ua = ua;
     /* The store of --context: a staging collector never touches production's data. */
-    struct cdp_store_opts so = {.durable = strcmp(cfg->sync, "full") == 0,
-                                .manual_checkpoint = true};
-    cdp_store_context_parse(cfg->context, &so.context); /* checked by cdp_config_load */
-    int rc = cdp_store_open(&c->env.store, cfg->data, &so, err, errlen);
-    if (!rc && (rc = cdp_store_open(&c->checkpoint_store, cfg->data, &so, err, errlen)))
+    enum cdp_store_context ctx = CDP_STORE_PRODUCTION;
+    cdp_store_context_parse(cfg->context, &ctx); /* checked by cdp_config_load */
+    int rc = cdp_store_open_cfg(&c->env.store, cfg, ctx, true, err, errlen);
+    if (!rc && (rc = cdp_store_open_cfg(&c->checkpoint_store, cfg, ctx, true, err, errlen)))
         cdp_store_close(c->env.store);
     if (rc) {
         free(c);

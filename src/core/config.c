@@ -25,6 +25,12 @@ struct option_def {
 
 static const struct option_def options[] = {
     {"data", S(data), "./data", "data directory of the embedded store"},
+    {"store", S(store), "",
+     "store URL: postgres://user@host:port/db, or none for the embedded store in --data"},
+    {"cache", S(cache), "",
+     "scale-out: Redis for shared profiles, sessions and locks, redis://host:port[/db]"},
+    {"queue", S(queue), "",
+     "scale-out: Redis Streams for the changes storage workers write, redis://host:port[/db]"},
     {"listen", S(listen), "0.0.0.0:8686", "collector listener (public), host:port"},
     {"admin-listen", S(admin_listen), "127.0.0.1:8687", "management API listener, host:port"},
     {"roles", S(roles), "collector,api,worker", "roles this process runs: collector, api, worker"},
@@ -263,6 +269,10 @@ int cdp_config_load(struct cdp_config *c, int argc, char **argv, const struct cd
         snprintf(err, errlen, "context must be production or staging, not '%s'", c->context);
         return CDP_E_CONFIG;
     }
+    if (!c->cache[0] != !c->queue[0]) {
+        snprintf(err, errlen, "scale-out needs both --cache and --queue (or neither)");
+        return CDP_E_CONFIG;
+    }
     return 0;
 }
 
@@ -275,6 +285,11 @@ void cdp_config_usage(FILE *f)
         fprintf(f, "  --%-16s %-22s %s (default: %s)\n", options[i].name, env, options[i].help,
                 *options[i].def ? options[i].def : "none");
     }
+}
+
+const char *cdp_config_store_url(const struct cdp_config *c)
+{
+    return c->store[0] ? c->store : c->data;
 }
 
 bool cdp_config_has_role(const struct cdp_config *c, const char *role)

@@ -10,6 +10,9 @@
 
 struct cdp_config {
     char data[512];         /* data directory of the embedded store */
+    char store[512];        /* store URL ("": the embedded store in data) */
+    char cache[256];        /* scale-out: cache-and-lock URL (redis://...) */
+    char queue[256];        /* scale-out: change stream URL (redis://...) */
     char listen[128];       /* collector listener host:port */
     char admin_listen[128]; /* management listener host:port */
     char roles[128];        /* comma list of collector, api, worker */
@@ -50,6 +53,8 @@ void cdp_config_defaults(struct cdp_config *c);
 int cdp_config_load(struct cdp_config *c, int argc, char **argv, const struct cdp_extra_opt *extra,
                     size_t nextra, char *err, size_t errlen);
 void cdp_config_usage(FILE *f);
+/* The store URL: --store, or the embedded store's directory (--data). */
+const char *cdp_config_store_url(const struct cdp_config *c);
 /* True when the comma list in roles names role. */
 bool cdp_config_has_role(const struct cdp_config *c, const char *role);
 

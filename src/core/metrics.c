@@ -72,7 +72,7 @@ static struct {
     char pad[64 - sizeof(long)];
 } counters[CDP_METRIC_COUNT];
 
-static struct hist commit_hist;
+static struct hist commit_hist, storage_lag_hist;
 
 void cdp_metric_add(enum cdp_metric m, long n)
 {
@@ -87,6 +87,11 @@ long cdp_metric_get(enum cdp_metric m)
 void cdp_metric_commit_seconds(double seconds)
 {
     hist_observe(&commit_hist, seconds);
+}
+
+void cdp_metric_storage_lag_seconds(double seconds)
+{
+    hist_observe(&storage_lag_hist, seconds);
 }
 
 /* --- HTTP listeners --- */
@@ -386,6 +391,14 @@ char *cdp_metrics_render(size_t *len)
     put_family(&b, "cdpd_store_commit_duration_seconds", "histogram",
                "Duration of the collector's group commits (one per batch of requests).");
     put_hist(&b, "cdpd_store_commit_duration_seconds", "", &commit_hist);
+    put_counter(&b, "cdpd_storage_events_total", "counter",
+                "Scale-out: events written into the shared store by this process's storage "
+                "worker.",
+                CDP_METRIC_STORED);
+    put_family(&b, "cdpd_storage_lag_seconds", "histogram",
+               "Scale-out: time from a collector's answer to its change being stored by a storage "
+               "worker.");
+    put_hist(&b, "cdpd_storage_lag_seconds", "", &storage_lag_hist);
     put_process(&b);
     if (b.failed) {
         cdp_buf_fini(&b);

@@ -13,6 +13,7 @@ enum cdp_metric {
     CDP_METRIC_FLOW_ERRORS, /* workflow runs that ended with an error */
     CDP_METRIC_MERGES,      /* profile merges made (each may absorb several profiles) */
     CDP_METRIC_PIPELINE,    /* gauge: collection requests accepted and not yet answered */
+    CDP_METRIC_STORED,      /* events written into the shared store by storage workers */
     CDP_METRIC_COUNT
 };
 
@@ -23,6 +24,9 @@ long cdp_metric_get(enum cdp_metric m);
 
 /* One group commit of the collector's store took seconds. */
 void cdp_metric_commit_seconds(double seconds);
+/* Scale-out: a change was stored by a storage worker seconds after its collector published it
+ * (and answered). */
+void cdp_metric_storage_lag_seconds(double seconds);
 
 /* The requests of one HTTP listener, by route and status. Created when the listener starts
  * (registered for the exposition) and freed when it stops (unregistered). */

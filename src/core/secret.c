@@ -94,6 +94,15 @@ int cdp_secret_key_ensure(const struct cdp_config *cfg, bool *created, char *err
     /* Written whole under a temporary name, then linked into place: a process starting at the
      * same moment sees either no file or the complete one, and only one key wins. */
     char tmp[640];
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    char *sep = strrchr(tmp, '/');
+    if (sep && sep != tmp) { /* a data directory that holds only the key (scale-out) */
+        *sep = '\0';
+        if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
+            snprintf(err, errlen, "cannot create %s for the secret key: %s", tmp, strerror(errno));
+            return CDP_E_CONFIG;
+        }
+    }
     snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
     int fd = mkstemp(tmp); /* mode 0600 */
     if (fd < 0) {

@@ -5,15 +5,19 @@
  * profile the pipeline changed in between is judged as it is when written. */
 #include "job/segment.h"
 
+#include "cache/cache.h"
 #include "core/clock.h"
+#include "core/config.h"
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "flow/segment.h"
 #include "flow/tql.h"
 #include "job/schedule.h"
+#include "store/cluster.h"
 #include "store/store.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -395,16 +399,28 @@ void cdp_segment_job_line(const cJSON *sum, char *out, size_t outlen)
 /* --- the schedule of cdpd serve --- */
 
 struct every {
-    char *url;
-    bool durable;
+    const struct cdp_config *cfg;
+    enum cdp_store_context ctx;
 };
 
-static void every_free(void *ud)
+/* Scale-out: whether this worker runs this interval's job, the first to take the job's lease
+ * (as long as the interval) of all the workers sharing the cache. */
+static bool my_turn(const struct every *e)
 {
-    struct every *e = ud;
-    if (e)
-        free(e->url);
-    free(e);
+    if (!cdp_cluster_mode(e->cfg))
+        return true;
+    struct cdp_cache *c;
+    char err[256];
+    int64_t token;
+    int rc = cdp_cache_open(&c, e->cfg->cache, cdp_store_context_name(e->ctx), err, sizeof(err));
+    long lease_ms = e->cfg->segment_interval * 1000L;
+    if (!rc) {
+        rc = c->ops->lock(c, "job:segment", lease_ms > INT_MAX ? INT_MAX : (int)lease_ms, &token);
+        cdp_cache_close(c);
+    }
+    if (rc && rc != CDP_E_CONFLICT)
+        cdp_warn("segment job: cannot take its turn: %s", cdp_err_str(rc));
+    return rc == 0;
 }
 
 static void every_run(void *ud, bool (*stop)(void *), void *stop_ud)
@@ -412,8 +428,9 @@ static void every_run(void *ud, bool (*stop)(void *), void *stop_ud)
     struct every *e = ud;
     char err[512];
     struct cdp_store *s;
-    struct cdp_store_opts so = {.durable = e->durable};
-    if (cdp_store_open(&s, e->url, &so, err, sizeof(err))) {
+    if (!my_turn(e))
+        return; /* another worker runs it this time */
+    if (cdp_store_open_cfg(&s, e->cfg, e->ctx, false, err, sizeof(err))) {
         cdp_error("segment job: cannot open the store: %s", err);
         return;
     }
@@ -433,18 +450,16 @@ static void every_run(void *ud, bool (*stop)(void *), void *stop_ud)
     cJSON_Delete(sum);
 }
 
-int cdp_segment_job_every(struct cdp_schedule **out, const char *url, bool durable, long interval_s,
-                          char *err, size_t errlen)
+int cdp_segment_job_every(struct cdp_schedule **out, const struct cdp_config *cfg,
+                          enum cdp_store_context ctx, char *err, size_t errlen)
 {
     struct every *e = calloc(1, sizeof(*e));
-    if (e && !(e->url = strdup(url))) {
-        free(e);
-        e = NULL;
-    }
     if (!e) {
         snprintf(err, errlen, "segment schedule: out of memory");
         return CDP_E_NOMEM;
     }
-    e->durable = durable;
-    return cdp_schedule_start(out, "segment", interval_s, every_run, e, every_free, err, errlen);
+    e->cfg = cfg;
+    e->ctx = ctx;
+    return cdp_schedule_start(out, "segment", cfg->segment_interval, every_run, e, free, err,
+                              errlen);
 }

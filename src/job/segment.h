@@ -7,6 +7,8 @@
 #ifndef CDP_JOB_SEGMENT_H
 #define CDP_JOB_SEGMENT_H
 
+#include "store/store.h"
+
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 
 struct cdp_store;
 struct cdp_schedule;
+struct cdp_config;
 
 struct cdp_segment_job_opts {
     int64_t now_us;         /* now() of the conditions and the segmentation time */
@@ -34,10 +37,11 @@ int cdp_segment_job_run(struct cdp_store *s, const struct cdp_segment_job_opts *
                         char *err, size_t errlen);
 /* The summary as one log line. */
 void cdp_segment_job_line(const cJSON *summary, char *out, size_t outlen);
-/* Runs the job every interval_s seconds on a thread of its own with its own connection to the
- * store at url (durable: fsync every commit), logging each summary; stop with
- * cdp_schedule_stop (job/schedule.h), which ends a run in progress at its next step. */
-int cdp_segment_job_every(struct cdp_schedule **out, const char *url, bool durable, long interval_s,
-                          char *err, size_t errlen);
+/* Runs the job every cfg->segment_interval seconds on a thread of its own with its own
+ * connection to the store of context ctx (cdp_store_open_cfg), logging each summary; stop with
+ * cdp_schedule_stop (job/schedule.h), which ends a run in progress at its next step. cfg must
+ * outlive the schedule. */
+int cdp_segment_job_every(struct cdp_schedule **out, const struct cdp_config *cfg,
+                          enum cdp_store_context ctx, char *err, size_t errlen);
 
 #endif

@@ -13,6 +13,7 @@
 #define CDP_QUEUE_QUEUE_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct cdp_queue;
@@ -57,6 +58,12 @@ struct cdp_queue_ops {
                size_t nids);
     int (*backlog)(struct cdp_queue *q, const char *stream, const char *group,
                    struct cdp_queue_backlog *out);
+    /* A barrier in two steps: tail gives the id of the stream's newest entry ("" when it has
+     * none); settled says whether group has acknowledged (or dead-lettered) every entry up to
+     * and including that id. */
+    int (*tail)(struct cdp_queue *q, const char *stream, char *id, size_t idlen);
+    int (*settled)(struct cdp_queue *q, const char *stream, const char *group, const char *upto,
+                   bool *out);
 };
 
 struct cdp_queue {

@@ -5,6 +5,7 @@
  * how many deliveries), whose row an ack deletes. consume() runs in one IMMEDIATE transaction,
  * so consumers in other threads or processes never get the same delivery. */
 #include "core/err.h"
+#include "core/json.h"
 #include "queue/queue.h"
 
 #include <sqlite3.h>
@@ -111,7 +112,7 @@ static int publish_local(struct cdp_queue *q, const char *stream, const cJSON *d
                          size_t idlen)
 {
     struct local_queue *l = (struct local_queue *)q;
-    char *text = cJSON_PrintUnformatted(doc);
+    char *text = cdp_json_print(doc);
     if (!text)
         return CDP_E_NOMEM;
     int rc = append(l->db, stream, text, id, idlen);
@@ -134,9 +135,9 @@ static int dead_letter(struct local_queue *l, const char *stream, const char *gr
     cJSON_AddStringToObject(d, "group", group);
     cJSON_AddNumberToObject(d, "deliveries", (double)deliveries);
     cJSON_AddStringToObject(d, "reason", "delivered more than max_attempts times");
-    cJSON *doc = cJSON_Parse(text);
+    cJSON *doc = cdp_json_parse(text, strlen(text), NULL);
     cJSON_AddItemToObject(d, "doc", doc ? doc : cJSON_CreateNull());
-    char *dtext = cJSON_PrintUnformatted(d);
+    char *dtext = cdp_json_print(d);
     cJSON_Delete(d);
     if (!dtext)
         return CDP_E_NOMEM;
@@ -158,7 +159,7 @@ static int dead_letter(struct local_queue *l, const char *stream, const char *gr
 static void take(struct cdp_queue_entry *e, int64_t seq, const char *text, long deliveries)
 {
     snprintf(e->id, sizeof(e->id), "%lld", (long long)seq);
-    e->doc = cJSON_Parse(text);
+    e->doc = cdp_json_parse(text, strlen(text), NULL);
     e->deliveries = deliveries;
 }
 
@@ -360,6 +361,40 @@ static int backlog_local(struct cdp_queue *q, const char *stream, const char *gr
     return rc;
 }
 
+static int tail_local(struct cdp_queue *q, const char *stream, char *id, size_t idlen)
+{
+    int rc = 0;
+    long seq = count(((struct local_queue *)q)->db,
+                     "SELECT coalesce(max(seq), 0) FROM entry WHERE stream=?", stream, NULL, &rc);
+    if (!rc)
+        snprintf(id, idlen, "%s", "");
+    if (!rc && seq > 0)
+        snprintf(id, idlen, "%ld", seq);
+    return rc;
+}
+
+static int settled_local(struct cdp_queue *q, const char *stream, const char *group,
+                         const char *upto, bool *out)
+{
+    struct local_queue *l = (struct local_queue *)q;
+    *out = !*upto;
+    if (!*upto)
+        return 0;
+    sqlite3_stmt *st = prepare(l->db, "SELECT coalesce((SELECT last_seq FROM grp WHERE stream=?1"
+                                      " AND name=?2), 0) >= ?3 AND NOT EXISTS (SELECT 1 FROM"
+                                      " delivery WHERE stream=?1 AND grp=?2 AND seq<=?3)");
+    if (!st)
+        return CDP_E_STORE;
+    sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, group, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, strtoll(upto, NULL, 10));
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : CDP_E_STORE;
+    if (!rc)
+        *out = sqlite3_column_int(st, 0) != 0;
+    sqlite3_finalize(st);
+    return rc;
+}
+
 const struct cdp_queue_ops cdp_queue_local_ops = {
     .scheme = "local",
     .open = open_local,
@@ -368,4 +403,6 @@ const struct cdp_queue_ops cdp_queue_local_ops = {
     .consume = consume_local,
     .ack = ack_local,
     .backlog = backlog_local,
+    .tail = tail_local,
+    .settled = settled_local,
 };

@@ -6,6 +6,7 @@
  * then reads new entries with XREADGROUP. A lost connection is dropped and CDP_E_UNAVAILABLE
  * returned; the next call connects again. */
 #include "core/err.h"
+#include "core/json.h"
 #include "core/redis.h"
 #include "queue/queue.h"
 
@@ -70,7 +71,7 @@ static int publish_redis(struct cdp_queue *q, const char *stream, const cJSON *d
                          size_t idlen)
 {
     struct redis_queue *r = (struct redis_queue *)q;
-    char *text = cJSON_PrintUnformatted(doc);
+    char *text = cdp_json_print(doc);
     if (!text)
         return CDP_E_NOMEM;
     const char *argv[] = {"XADD", stream, "*", "doc", text};
@@ -108,7 +109,7 @@ static cJSON *entry_doc(const redisReply *e)
     const redisReply *f = e->element[1];
     for (size_t i = 0; i + 1 < f->elements; i += 2)
         if (f->element[i]->type == REDIS_REPLY_STRING && strcmp(f->element[i]->str, "doc") == 0)
-            return cJSON_Parse(f->element[i + 1]->str);
+            return cdp_json_parse(f->element[i + 1]->str, f->element[i + 1]->len, NULL);
     return NULL;
 }
 
@@ -158,7 +159,7 @@ static int dead_letter(struct redis_queue *r, const char *stream, const char *gr
     cJSON_AddNumberToObject(d, "deliveries", (double)deliveries);
     cJSON_AddStringToObject(d, "reason", "delivered more than max_attempts times");
     cJSON_AddItemToObject(d, "doc", doc ? cJSON_Duplicate(doc, 1) : cJSON_CreateNull());
-    char *text = cJSON_PrintUnformatted(d);
+    char *text = cdp_json_print(d);
     cJSON_Delete(d);
     if (!text)
         return CDP_E_NOMEM;
@@ -398,6 +399,68 @@ static int backlog_redis(struct cdp_queue *q, const char *stream, const char *gr
     return rc;
 }
 
+static int tail_redis(struct cdp_queue *q, const char *stream, char *id, size_t idlen)
+{
+    const char *argv[] = {"XREVRANGE", stream, "+", "-", "COUNT", "1"};
+    redisReply *rep;
+    int rc = command((struct redis_queue *)q, 6, argv, &rep);
+    if (rc)
+        return rc;
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 &&
+        rep->element[0]->type == REDIS_REPLY_ARRAY && rep->element[0]->elements >= 1 &&
+        rep->element[0]->element[0]->type == REDIS_REPLY_STRING)
+        snprintf(id, idlen, "%s", rep->element[0]->element[0]->str);
+    else if (rep->type == REDIS_REPLY_ARRAY)
+        snprintf(id, idlen, "%s", "");
+    else
+        rc = CDP_E_STORE;
+    freeReplyObject(rep);
+    return rc;
+}
+
+/* Whether stream id a comes at or after b ("ms-seq"). */
+static bool id_at_or_after(const char *a, const char *b)
+{
+    unsigned long long am = 0, as = 0, bm = 0, bs = 0;
+    sscanf(a, "%llu-%llu", &am, &as);
+    sscanf(b, "%llu-%llu", &bm, &bs);
+    return am > bm || (am == bm && as >= bs);
+}
+
+static int settled_redis(struct cdp_queue *q, const char *stream, const char *group,
+                         const char *upto, bool *out)
+{
+    struct redis_queue *r = (struct redis_queue *)q;
+    *out = !*upto;
+    if (!*upto)
+        return 0;
+    const char *info[] = {"XINFO", "GROUPS", stream};
+    redisReply *rep;
+    int rc = command(r, 3, info, &rep);
+    if (rc)
+        return rc;
+    bool delivered = false;
+    for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
+        const redisReply *g = rep->element[i], *name = field(g, "name"),
+                         *ld = field(g, "last-delivered-id");
+        if (name && name->type == REDIS_REPLY_STRING && strcmp(name->str, group) == 0 && ld &&
+            ld->type == REDIS_REPLY_STRING)
+            delivered = id_at_or_after(ld->str, upto);
+    }
+    freeReplyObject(rep);
+    if (!delivered)
+        return 0;
+    const char *pending[] = {"XPENDING", stream, group, "-", upto, "1"};
+    if ((rc = command(r, 6, pending, &rep)))
+        return rc;
+    if (rep->type == REDIS_REPLY_ARRAY)
+        *out = rep->elements == 0;
+    else
+        rc = CDP_E_STORE;
+    freeReplyObject(rep);
+    return rc;
+}
+
 const struct cdp_queue_ops cdp_queue_redis_ops = {
     .scheme = "redis",
     .open = open_redis,
@@ -406,4 +469,6 @@ const struct cdp_queue_ops cdp_queue_redis_ops = {
     .consume = consume_redis,
     .ack = ack_redis,
     .backlog = backlog_redis,
+    .tail = tail_redis,
+    .settled = settled_redis,
 };

@@ -8,7 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const struct cdp_store_ops *const backends[] = {&cdp_store_sqlite_ops};
+static const struct cdp_store_ops *const backends[] = {&cdp_store_sqlite_ops, &cdp_store_pg_ops,
+                                                       &cdp_store_postgresql_ops};
 
 static const char *const context_names[CDP_STORE_NCONTEXTS] = {
     [CDP_STORE_PRODUCTION] = "production",
@@ -52,7 +53,8 @@ static const struct cdp_store_ops *backend_of(const char *url, const char **loca
 /* The embedded store keeps production where it always was, so data directories made before
  * contexts existed stay production's, and every other context in a directory of its name
  * inside it (DIR/staging/cdpd.db); a store given as a file (X.db) has X-staging.db beside it.
- * PostgreSQL (issue 6) will map a context to a schema here. */
+ * PostgreSQL keeps each context in a schema of its name: the URL says which in its fragment
+ * (postgres://host/db#staging). */
 int cdp_store_context_url(const char *url, enum cdp_store_context c, char *out, size_t outlen,
                           char *err, size_t errlen)
 {
@@ -74,6 +76,8 @@ int cdp_store_context_url(const char *url, enum cdp_store_context c, char *out, 
             n = snprintf(out, outlen, "%.*s-%s.db", (int)(len - 3), url, context_names[c]);
         else
             n = snprintf(out, outlen, "%.*s/%s", (int)len, url, context_names[c]);
+    } else if (b == &cdp_store_pg_ops || b == &cdp_store_postgresql_ops) {
+        n = snprintf(out, outlen, "%.*s#%s", (int)strcspn(url, "#"), url, context_names[c]);
     } else {
         snprintf(err, errlen, "the %s: store has no %s context", b->scheme,
                  cdp_store_context_name(c));

@@ -202,6 +202,15 @@ struct cdp_store_ops {
      * such a log does nothing and says 0. */
     int (*checkpoint)(struct cdp_store *s, int *log_pages);
 
+    /* Scale-out storage (the storage workers of src/store/cluster.c): idempotent writes of
+     * documents collectors acknowledged, which may arrive more than once and out of order. The
+     * document is written only when fence (the profile's or session's lock token, higher for
+     * every newer update) is higher than the one it was last written with; 0 either way. NULL
+     * in a backend that cannot be the shared store (SQLite). event_put is idempotent in such
+     * a backend: an event whose id is stored already is left as it is. */
+    int (*profile_put_fenced)(struct cdp_store *s, const cJSON *profile, int64_t fence);
+    int (*session_put_fenced)(struct cdp_store *s, const cJSON *session, int64_t fence);
+
     /* Installation-wide values (salt, schema version). */
     int (*meta_get)(struct cdp_store *s, const char *key, char *out, size_t outlen);
     int (*meta_put)(struct cdp_store *s, const char *key, const char *value);
@@ -258,5 +267,7 @@ void cdp_store_close(struct cdp_store *s);
 void cdp_user_rec_fini(struct cdp_user_rec *u);
 
 extern const struct cdp_store_ops cdp_store_sqlite_ops;
+/* PostgreSQL (store_pg.c), as postgres: and as postgresql: URLs. */
+extern const struct cdp_store_ops cdp_store_pg_ops, cdp_store_postgresql_ops;
 
 #endif

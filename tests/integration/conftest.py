@@ -7,8 +7,13 @@ grow, and every server's stderr is checked for sanitizer reports and its exit st
 SIGTERM must be 0 (the exit check is made for plain builds too).
 
 Environment:
-  CDPD_BIN   path of the cdpd binary (default: <repo>/build/cdpd)
-  CDPD_ASAN  "1" when CDPD_BIN is an ASan/UBSan build
+  CDPD_BIN       path of the cdpd binary (default: <repo>/build/cdpd)
+  CDPD_ASAN      "1" when CDPD_BIN is an ASan/UBSan build
+  CDPD_SCALEOUT  "1": every server runs in scale-out mode, on a PostgreSQL database and a Redis
+                 database of its own (one PostgreSQL and one Redis server for the whole run,
+                 started here), its storage worker in the same process. Reads through the
+                 management API and the direct store helpers first wait until the storage
+                 backlog is empty; tests that open the embedded store's SQLite file are skipped.
 """
 import http.client
 import json
@@ -34,6 +39,8 @@ SLOW = 5 if ASAN else 1
 HTTP_TIMEOUT = 20 * SLOW
 START_TIMEOUT = 10 * SLOW
 STOP_TIMEOUT = 15 * SLOW
+
+SCALEOUT = os.environ.get("CDPD_SCALEOUT", "") not in ("", "0", "no", "false")
 
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
 
@@ -133,6 +140,80 @@ class ServerError(Exception):
     pass
 
 
+class _Engines:
+    """Scale-out mode: one PostgreSQL and one Redis server for the run, a database of each per
+    cdpd server."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.pg_dir = self.redis_proc = None
+        self.pg_base = self.redis_port = None
+        self.n = 0
+
+    def _start(self):
+        import tempfile
+        self.pg_dir = tempfile.mkdtemp(prefix="cdpd-it-pg-")
+        r = subprocess.run([str(REPO / "deploy" / "pg-server.sh"), "start", self.pg_dir],
+                           capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise ServerError("PostgreSQL did not start: %s" % r.stderr)
+        self.pg_base = r.stdout.strip().rsplit("/", 1)[0]
+        self.redis_port = free_port()
+        self.redis_proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--databases", "100000",
+             "--dir", self.pg_dir, "--logfile", os.path.join(self.pg_dir, "redis.log")],
+            stdin=subprocess.DEVNULL)
+        with _ALL_PROCS_LOCK:
+            _ALL_PROCS.append(self.redis_proc)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.redis_port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise ServerError("redis-server did not start")
+                time.sleep(0.05)
+
+    def new_env(self):
+        """CDPD_STORE, CDPD_CACHE, CDPD_QUEUE of a fresh PostgreSQL and Redis database."""
+        with self.lock:
+            if self.pg_base is None:
+                self._start()
+            self.n += 1
+            n = self.n
+        db = "t%d" % n
+        r = subprocess.run(["psql", "-q", self.pg_base + "/postgres", "-c",
+                            "CREATE DATABASE %s" % db], capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise ServerError("CREATE DATABASE %s: %s" % (db, r.stderr))
+        redis = "redis://127.0.0.1:%d/%d" % (self.redis_port, n)
+        return {"CDPD_STORE": "%s/%s" % (self.pg_base, db), "CDPD_CACHE": redis,
+                "CDPD_QUEUE": redis}
+
+    def stop(self):
+        if self.redis_proc is not None:
+            self.redis_proc.terminate()
+            self.redis_proc.wait(timeout=30)
+        if self.pg_dir is not None:
+            subprocess.run([str(REPO / "deploy" / "pg-server.sh"), "stop", self.pg_dir],
+                           capture_output=True, timeout=120)
+            subprocess.run(["rm", "-rf", self.pg_dir])
+
+
+ENGINES = _Engines()
+
+
+def psql_rows(url, sql):
+    """Rows of a query (tab-separated fields) through psql."""
+    r = subprocess.run(["psql", "-qtA", "-F", "\t", url, "-c", sql], capture_output=True,
+                       text=True, timeout=60)
+    if r.returncode != 0:
+        raise ServerError("psql %s: %s" % (sql, r.stderr))
+    return [line.split("\t") for line in r.stdout.splitlines() if line]
+
+
 class Server:
     """One cdpd process (restartable) on its own data directory."""
 
@@ -140,7 +221,10 @@ class Server:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.args = list(args)
-        self.extra_env = dict(env or {})
+        # scale-out: a database of each engine, unless env names the ones to share
+        self.extra_env = dict(ENGINES.new_env() if SCALEOUT and "CDPD_STORE" not in (env or {})
+                              else {})
+        self.extra_env.update(env or {})
         self.name = name
         self.proc = None
         self.port = None
@@ -306,7 +390,25 @@ class Server:
     def admin_url(self):
         return "http://127.0.0.1:%d" % self.admin_port
 
+    def settle(self, timeout=20):
+        """Scale-out: waits until the storage workers have stored every change published."""
+        if not SCALEOUT or self.proc is None or self.proc.poll() is not None:
+            return
+        deadline = time.monotonic() + timeout * SLOW
+        while True:
+            r = http_request(self.admin_port, "GET", "/storage/backlog", timeout=5)
+            if r.status != 200:
+                return  # no API here, or the queue is down: nothing to wait for
+            left = sum(c["pending"] + c["lag"] for c in r.body["contexts"].values())
+            if left == 0:
+                return
+            if time.monotonic() > deadline:
+                raise ServerError("storage backlog still %d after %ss" % (left, timeout))
+            time.sleep(0.01)
+
     def request(self, method, path, body=None, headers=None, admin=False, token=None, **kw):
+        if admin:
+            self.settle()
         hdrs = dict(headers or {})
         if token:
             hdrs["Authorization"] = "Bearer %s" % token
@@ -377,15 +479,24 @@ class Server:
 
     @property
     def db_path(self):
+        if SCALEOUT:
+            pytest.skip("reads the embedded store's SQLite file")
         return self.data_dir / "cdpd.db"
 
     def db(self):
+        if SCALEOUT:
+            pytest.skip("reads the embedded store's SQLite file")
         conn = sqlite3.connect("file:%s?mode=ro" % self.db_path, uri=True, timeout=30)
         conn.execute("PRAGMA busy_timeout = 30000")
         return conn
 
     def counts(self):
         """Row counts of the collector's tables: {'event': n, 'profile': n, 'session': n}."""
+        if SCALEOUT:
+            self.settle()
+            return {t: int(psql_rows(self.extra_env["CDPD_STORE"],
+                                     "SELECT count(*) FROM production.%s" % t)[0][0])
+                    for t in ("event", "profile", "session")}
         conn = self.db()
         try:
             return {t: conn.execute("SELECT count(*) FROM %s" % t).fetchone()[0]
@@ -395,6 +506,11 @@ class Server:
 
     def stored_events(self, where=None):
         """Every stored event document (parsed), optionally filtered by a predicate."""
+        if SCALEOUT:
+            self.settle()
+            docs = [json.loads(row[0]) for row in psql_rows(
+                self.extra_env["CDPD_STORE"], "SELECT doc::text FROM production.event")]
+            return [d for d in docs if where is None or where(d)]
         conn = self.db()
         try:
             docs = [json.loads(row[0]) for row in conn.execute("SELECT doc FROM event")]
@@ -484,7 +600,7 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_sessionfinish(session, exitstatus):
     with _ALL_PROCS_LOCK:
-        procs = list(_ALL_PROCS)
+        procs = [p for p in _ALL_PROCS if p is not ENGINES.redis_proc]
     for p in procs:
         if p.poll() is None:
             p.kill()
@@ -492,6 +608,7 @@ def pytest_sessionfinish(session, exitstatus):
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
+    ENGINES.stop()
 
 
 # --- payload builders ---------------------------------------------------------------------

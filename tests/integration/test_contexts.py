@@ -47,12 +47,12 @@ def rows(db_path, sql, args=()):
 
 
 def staging_db(server):
-    return server.data_dir / "staging" / "cdpd.db"
+    return server.db_path.parent / "staging" / "cdpd.db"
 
 
 def twin(server_factory, server, args=(), name="twin"):
     """A second server process on the same data directory."""
-    s = Server(server.data_dir, args=args, name=name)
+    s = Server(server.data_dir, args=args, name=name, env=server.extra_env)
     server_factory.servers.append(s)
     return s.start()
 

@@ -314,7 +314,7 @@ def test_job_merge_sweeps_existing_data(server):
     assert server.profile(new).body["id"] == new  # not merged: the old one had no hashed id
     server.stop()
     out = subprocess.run([CDPD_BIN, "job", "merge", "--data", str(server.data_dir)],
-                         capture_output=True, text=True, timeout=60)
+                         env=server._env(), capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)
     assert summary["merges"] == 1 and summary["absorbed"] == 1 and summary["profiles"] >= 3
@@ -327,5 +327,5 @@ def test_job_merge_sweeps_existing_data(server):
     assert m["cause"][0]["type"] == "job" and m["survivor"]["id"] == old
     # a second sweep finds nothing more to do
     out = subprocess.run([CDPD_BIN, "job", "merge", "--data", str(server.data_dir)],
-                         capture_output=True, text=True, timeout=60)
+                         env=server._env(), capture_output=True, text=True, timeout=60)
     assert json.loads(out.stdout)["merges"] == 0

@@ -361,6 +361,42 @@ static void test_backlog(void **state)
     cdp_queue_close(q);
 }
 
+/* The barrier: settled once every entry up to the tail taken is acknowledged, whatever came
+ * after it. */
+static void test_settled(void **state)
+{
+    const struct backend *b = *state;
+    struct cdp_queue *q = open_queue(b);
+    char stream[64], tail[CDP_QUEUE_ID_MAX];
+    new_stream(stream, sizeof(stream));
+    bool ok = false;
+    assert_int_equal(q->ops->tail(q, stream, tail, sizeof(tail)), 0);
+    assert_string_equal(tail, "");
+    assert_int_equal(q->ops->settled(q, stream, "g", tail, &ok), 0);
+    assert_true(ok);
+
+    char ids[3][CDP_QUEUE_ID_MAX];
+    publish_n(q, stream, 3, ids);
+    assert_int_equal(q->ops->tail(q, stream, tail, sizeof(tail)), 0);
+    assert_string_equal(tail, ids[2]);
+    assert_int_equal(q->ops->settled(q, stream, "g", tail, &ok), 0);
+    assert_false(ok); /* no group yet */
+
+    struct cdp_queue_entry e[3];
+    size_t n;
+    assert_int_equal(q->ops->consume(q, stream, "g", "c1", 3, 0, 60000, e, &n), 0);
+    assert_int_equal(n, 3);
+    ack_all(q, stream, "g", e, 2); /* the first two */
+    assert_int_equal(q->ops->settled(q, stream, "g", tail, &ok), 0);
+    assert_false(ok);              /* delivered, not all acknowledged */
+    publish_n(q, stream, 1, NULL); /* after the tail: does not matter */
+    ack_all(q, stream, "g", e + 2, 1);
+    assert_int_equal(q->ops->settled(q, stream, "g", tail, &ok), 0);
+    assert_true(ok);
+    cdp_queue_entries_free(e, n);
+    cdp_queue_close(q);
+}
+
 static void test_unavailable_and_recovery(void **state)
 {
     const struct backend *b = *state;
@@ -410,7 +446,7 @@ static void test_bad_urls(void **state)
     cmocka_unit_test_prestate(test_publish_consume_ack, b),                                        \
         cmocka_unit_test_prestate(test_two_consumers_share, b),                                    \
         cmocka_unit_test_prestate(test_redelivery_and_dead_letter, b),                             \
-        cmocka_unit_test_prestate(test_backlog, b),                                                \
+        cmocka_unit_test_prestate(test_backlog, b), cmocka_unit_test_prestate(test_settled, b),    \
         cmocka_unit_test_prestate(test_blocking_consume, b),                                       \
         cmocka_unit_test_prestate(test_unavailable_and_recovery, b)
 

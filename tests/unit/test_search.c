@@ -14,14 +14,19 @@
 #include "core/json.h"
 #include "flow/path.h"
 #include "flow/tql.h"
+#include "store/pg_tql.h"
 #include "store/query.h"
 #include "store/store.h"
 
+#include <dirent.h>
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "pg_fixture.h"
 
 /* 2024-01-18T12:00:00Z */
 #define NOW_US  ((int64_t)1705579200 * 1000000)
@@ -399,21 +404,51 @@ static void random_condition(char *out, size_t n)
     }
 }
 
+/* A condition nested depth deep of random tests (cut short: the parser refuses it). */
+static void random_tree(char *out, size_t n, int depth)
+{
+    if (depth == 0 || rnd(4) == 0) {
+        random_test(out, n);
+        return;
+    }
+    char *a = malloc(n), *b = malloc(n);
+    assert_non_null(a);
+    assert_non_null(b);
+    random_tree(a, n, depth - 1);
+    random_tree(b, n, depth - 1);
+    unsigned k = rnd(3);
+    if (k == 0)
+        snprintf(out, n, "(%s) AND (%s)", a, b);
+    else if (k == 1)
+        snprintf(out, n, "(%s) OR (%s)", a, b);
+    else
+        snprintf(out, n, "NOT (%s)", a);
+    free(a);
+    free(b);
+}
+
 struct fixture {
     char dir[64];
     struct cdp_store *s;
+    PGconn *pg; /* PostgreSQL: pg_tql.c called on a connection of its own to the store's schema */
     cJSON *docs[3][NEVENTS]; /* by kind, in the order stored */
     int ndocs[3];
 };
 
-static void fixture_open(struct fixture *f)
+/* The documents stored in an embedded store (url NULL) or the PostgreSQL database at url. */
+static void fixture_open(struct fixture *f, const char *url)
 {
     memset(f, 0, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/cdpd-search-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
     char err[256];
     struct cdp_store_opts o = {.durable = false};
-    assert_int_equal(cdp_store_open(&f->s, f->dir, &o, err, sizeof(err)), 0);
+    if (url) {
+        if (cdp_store_open(&f->s, url, &o, err, sizeof(err)))
+            fail_msg("%s: %s", url, err);
+    } else {
+        snprintf(f->dir, sizeof(f->dir), "/tmp/cdpd-search-XXXXXX");
+        assert_non_null(mkdtemp(f->dir));
+        assert_int_equal(cdp_store_open(&f->s, f->dir, &o, err, sizeof(err)), 0);
+    }
     struct cdp_store *s = f->s;
     assert_int_equal(s->ops->begin(s), 0);
     for (int k = 0; k < 3; k++) {
@@ -427,6 +462,31 @@ static void fixture_open(struct fixture *f)
         }
     }
     assert_int_equal(s->ops->commit(s), 0);
+    if (url && !s->ops->search) { /* store_pg.c does not call pg_tql.c yet: call it directly */
+        f->pg = PQconnectdb(url);
+        assert_int_equal(PQstatus(f->pg), CONNECTION_OK);
+        PGresult *r = PQexec(f->pg, "SET search_path TO production");
+        assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+        PQclear(r);
+    }
+}
+
+static int f_search(struct fixture *f, const struct cdp_search *q, cJSON **out, long *total)
+{
+    return f->pg ? cdp_pg_search(f->pg, q, out, total) : f->s->ops->search(f->s, q, out, total);
+}
+
+static int f_histogram(struct fixture *f, const struct cdp_search *q, const struct cdp_histogram *h,
+                       cJSON **out)
+{
+    return f->pg ? cdp_pg_histogram(f->pg, q, h, out) : f->s->ops->histogram(f->s, q, h, out);
+}
+
+static int f_terms(struct fixture *f, const struct cdp_search *q, const char *field, int limit,
+                   cJSON **out)
+{
+    return f->pg ? cdp_pg_terms(f->pg, q, field, limit, out)
+                 : f->s->ops->terms(f->s, q, field, limit, out);
 }
 
 static void fixture_close(struct fixture *f)
@@ -435,6 +495,9 @@ static void fixture_close(struct fixture *f)
         for (int i = 0; i < f->ndocs[k]; i++)
             cJSON_Delete(f->docs[k][i]);
     cdp_store_close(f->s);
+    PQfinish(f->pg);
+    if (!f->dir[0])
+        return;
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
     assert_int_equal(system(cmd), 0);
@@ -533,7 +596,7 @@ static void check_search(struct fixture *f, enum cdp_doc_kind kind, const char *
     }
     cJSON *list = NULL;
     long total = -1;
-    assert_int_equal(f->s->ops->search(f->s, &s, &list, &total), 0);
+    assert_int_equal(f_search(f, &s, &list, &total), 0);
     long want_total = s.max_total > 0 && n > s.max_total ? s.max_total : n;
     int want_page = n - s.start < 0 ? 0 : n - s.start < s.limit ? n - s.start : s.limit;
     bool ok = total == want_total && cJSON_GetArraySize(list) == want_page;
@@ -616,7 +679,7 @@ static void check_terms(struct fixture *f, enum cdp_doc_kind kind, const char *t
     int k = tally(f, kind, hits, n, path, NULL, want), limit = 1 + (int)rnd(6);
     struct cdp_search s = {.kind = kind, .where = cond, .now_us = NOW_US};
     cJSON *list = NULL;
-    assert_int_equal(f->s->ops->terms(f->s, &s, path, limit, &list), 0);
+    assert_int_equal(f_terms(f, &s, path, limit, &list), 0);
     bool ok = cJSON_GetArraySize(list) == (k < limit ? k : limit);
     for (int i = 0; ok && i < cJSON_GetArraySize(list); i++) {
         const cJSON *e = cJSON_GetArrayItem(list, i);
@@ -653,7 +716,7 @@ static void check_histogram(struct fixture *f, enum cdp_doc_kind kind, const cha
                            .from_us = from,
                            .to_us = to};
     cJSON *res = NULL;
-    assert_int_equal(f->s->ops->histogram(f->s, &s, &h, &res), 0);
+    assert_int_equal(f_histogram(f, &s, &h, &res), 0);
     bool ok = cdp_json_get(res, "total")->valuedouble == n;
     if (!group_by) {
         long buckets[64] = {0};
@@ -684,11 +747,70 @@ static void check_histogram(struct fixture *f, enum cdp_doc_kind kind, const cha
     cJSON_Delete(res);
 }
 
-static void test_property(void **state)
+/* 1 when text parsed (and was checked), 0 when not. */
+static int check_all_ways(struct fixture *f, const char *text, int i)
 {
-    (void)state;
+    enum cdp_doc_kind kind = i % 3 == 0 ? CDP_DOC_PROFILE : CDP_DOC_EVENT;
+    struct cdp_tql *cond = NULL;
+    char err[200];
+    if (cdp_tql_parse_in(text, cdp_doc_source(kind), &cond, err, sizeof(err)))
+        return 0;
+    check_search(f, kind, text, cond, false, 0, 0);
+    check_search(f, kind, text, cond, true, NOW_US - 4 * DAY_US, NOW_US);
+    if (i % 4 == 0)
+        check_histogram(f, kind, text, cond, NULL);
+    if (i % 4 == 1)
+        check_terms(f, kind, text, cond, kind == CDP_DOC_EVENT ? "type" : "properties.l");
+    cdp_tql_free(cond);
+    return 1;
+}
+
+/* Fuzz-style: the seed conditions of tests/fuzz (fuzz_search, fuzz_tql), with bytes of them
+ * changed, and deeply nested random conditions, each searched and compared with the evaluator. */
+static void fuzz_like(struct fixture *f)
+{
+    static const char *const dirs[] = {"fuzz_search", "fuzz_tql"};
+    int i = 0, parsed = 0;
+    for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/tests/fuzz/seeds/%s", CDP_SOURCE_ROOT, dirs[d]);
+        DIR *dir = opendir(path);
+        struct dirent *e;
+        while (dir && (e = readdir(dir))) {
+            char file[1024], text[2048];
+            snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+            FILE *fp = e->d_name[0] == '.' ? NULL : fopen(file, "r");
+            size_t n = fp ? fread(text, 1, sizeof(text) - 1, fp) : 0;
+            if (fp)
+                fclose(fp);
+            text[n] = '\0';
+            if (!n)
+                continue;
+            parsed += check_all_ways(f, text, i++);
+            for (int m = 0; m < 20; m++) { /* a few bytes changed to other bytes of the text */
+                char mut[2048];
+                memcpy(mut, text, n + 1);
+                for (int k = 0; k < 1 + (int)rnd(3); k++)
+                    mut[rnd((unsigned)n)] = text[rnd((unsigned)n)];
+                parsed += check_all_ways(f, mut, i++);
+            }
+        }
+        if (dir)
+            closedir(dir);
+    }
+    for (int k = 0; k < 200; k++) {
+        char text[4096];
+        random_tree(text, sizeof(text), 4);
+        parsed += check_all_ways(f, text, i++);
+    }
+    if (parsed < 200)
+        fail_msg("only %d of %d fuzz-style conditions parse", parsed, i);
+}
+
+static void property(const char *url)
+{
     struct fixture f;
-    fixture_open(&f);
+    fixture_open(&f, url);
     int exact = 0, partial = 0, in_c = 0;
     for (int i = 0; i < NCONDS; i++) {
         enum cdp_doc_kind kind = i % 5 == 3   ? CDP_DOC_SESSION
@@ -735,16 +857,204 @@ static void test_property(void **state)
     check_histogram(&f, CDP_DOC_SESSION, "-", NULL, NULL);
     check_terms(&f, CDP_DOC_EVENT, "-", NULL, "tags.values");
     check_terms(&f, CDP_DOC_EVENT, "-", NULL, "metadata.status");
+    fuzz_like(&f);
     fixture_close(&f);
+}
+
+static void test_property(void **state)
+{
+    (void)state;
+    property(NULL);
+}
+
+/* The same property test on the PostgreSQL backend (store/pg_tql.c). */
+static void test_property_pg(void **state)
+{
+    (void)state;
+    char url[256];
+    if (pg_fixture_db(url, sizeof(url)))
+        skip();
+    rng = 0x9e3779b97f4a7c15ull; /* the same documents and conditions as SQLite's */
+    property(url);
+}
+
+/* PostgreSQL's cdp_iso_us() (made by the first search) against cdp_clock_parse_iso, the parser
+ * tql.c compares times with: every edge of the grammar, then random mutations of valid times. */
+static void test_iso_us_pg(void **state)
+{
+    (void)state;
+    char url[256], err[256];
+    if (pg_fixture_db(url, sizeof(url)))
+        skip();
+    struct cdp_store *s;
+    struct cdp_store_opts o = {.durable = false};
+    if (cdp_store_open(&s, url, &o, err, sizeof(err)))
+        fail_msg("%s: %s", url, err);
+    cdp_store_close(s);
+    PGconn *db = PQconnectdb(url);
+    assert_int_equal(PQstatus(db), CONNECTION_OK);
+    PGresult *r = PQexec(db, "SET search_path TO production");
+    PQclear(r);
+    struct cdp_search q = {.kind = CDP_DOC_EVENT, .limit = 1};
+    cJSON *list = NULL;
+    long total;
+    assert_int_equal(cdp_pg_search(db, &q, &list, &total), 0);
+    cJSON_Delete(list);
+    r = PQexec(db, "SELECT n.nspname FROM pg_proc p JOIN pg_namespace n ON"
+                   " n.oid = p.pronamespace WHERE p.proname = 'cdp_iso_us'");
+    assert_int_equal(PQntuples(r), 1);
+    char sql[200];
+    snprintf(sql, sizeof(sql), "SELECT \"%s\".cdp_iso_us($1)", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    static const char *const fixed[] = {
+        "2024-01-18T12:00:00Z",
+        "2024-01-18",
+        "2024-01-18T12:00",
+        "2024-01-18 12:00:00.5",
+        "2024-01-18T12:00:00.1234567Z",
+        "2024-01-18T12:00:00.+01",
+        "2024-01-18T12:00:00+01:",
+        "2024-01-18T12:00:00+0130",
+        "2024-01-18T12:00:00-01:30",
+        "2024-01-18T12:00:00+01:3",
+        "2024-02-31T00:00:00Z",
+        "2024-13-01",
+        "2024-00-10",
+        "2024-01-32",
+        "2024-01-18T24:00",
+        "2024-01-18T23:60",
+        "2023-12-31T23:59:60Z",
+        "0000-01-01",
+        "9999-12-31T23:59:59.999999Z",
+        "1969-12-31T23:59:59Z",
+        "2024-01-18t12:00",
+        "2024-01-18T12",
+        "2024-01-18T12:00Zx",
+        "2024-1-18",
+        "",
+        "not a date",
+        "2024-01-18T12:00:00Z ",
+        " 2024-01-18",
+        "1900-02-29",
+        "2000-02-29T12:00:00+99:99",
+    };
+    char buf[64];
+    for (int i = 0; i < 3000; i++) {
+        const char *in = buf;
+        if (i < (int)(sizeof(fixed) / sizeof(fixed[0]))) {
+            in = fixed[i];
+        } else { /* a valid time with a few bytes changed, cut or inserted */
+            snprintf(buf, sizeof(buf), "%s", fixed[rnd(10)]);
+            for (int k = 0, m = 1 + (int)rnd(3); k < m; k++) {
+                size_t len = strlen(buf), at = rnd((unsigned)len + 1);
+                const char *alphabet = "0123456789-:.TZ+ 9x";
+                char ch = alphabet[rnd((unsigned)strlen(alphabet))];
+                if (rnd(4) == 0)
+                    buf[at] = '\0';
+                else if (at < len)
+                    buf[at] = ch;
+                else if (len + 1 < sizeof(buf))
+                    buf[len] = ch, buf[len + 1] = '\0';
+            }
+        }
+        int64_t want = 0;
+        bool ok = cdp_clock_parse_iso(in, &want) == 0;
+        const char *vals[1] = {in};
+        r = PQexecParams(db, sql, 1, NULL, vals, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            fail_msg("cdp_iso_us(%s): %s", in, PQresultErrorMessage(r));
+        bool got_ok = !PQgetisnull(r, 0, 0);
+        long long got = got_ok ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+        if (ok != got_ok || (ok && got != (long long)want))
+            fail_msg("cdp_iso_us(\"%s\"): C %d %lld, PostgreSQL %d %lld", in, ok, (long long)want,
+                     got_ok, got);
+        PQclear(r);
+    }
+    PQfinish(db);
+}
+
+/* profiles_find on PostgreSQL: equality of the value at each path (strings, numbers, booleans;
+ * a list holding the value is no match), an expression index per key made on first use, and
+ * paths outside the whitelist refused. */
+static void test_profiles_find_pg(void **state)
+{
+    (void)state;
+    char url[256], err[256];
+    if (pg_fixture_db(url, sizeof(url)))
+        skip();
+    struct cdp_store *s;
+    struct cdp_store_opts o = {.durable = false};
+    if (cdp_store_open(&s, url, &o, err, sizeof(err)))
+        fail_msg("%s: %s", url, err);
+    static const char *const docs[] = {
+        "{\"id\":\"p1\",\"data\":{\"contact\":{\"email\":{\"main\":\"a@x\"}},\"n\":1}}",
+        "{\"id\":\"p2\",\"data\":{\"contact\":{\"email\":{\"main\":[\"a@x\"]}},\"n\":1.0}}",
+        ("{\"id\":\"p3\",\"data\":{\"contact\":{\"email\":{\"main\":\"A@x\"}},\"n\":2,"
+         "\"ok\":true}}"),
+        "{\"id\":\"p4\",\"data\":{\"n\":\"1\",\"ok\":false}}",
+    };
+    assert_int_equal(s->ops->begin(s), 0);
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        cJSON *d = cJSON_Parse(docs[i]);
+        assert_int_equal(s->ops->profile_put(s, d), 0);
+        cJSON_Delete(d);
+    }
+    assert_int_equal(s->ops->commit(s), 0);
+    cdp_store_close(s);
+    PGconn *db = PQconnectdb(url);
+    assert_int_equal(PQstatus(db), CONNECTION_OK);
+    PQclear(PQexec(db, "SET search_path TO production"));
+    static const struct {
+        const char *keys, *want;
+    } cases[] = {
+        {"{\"data.contact.email.main\":\"a@x\"}", "[\"p1\"]"},
+        {"{\"data.n\":1}", "[\"p1\",\"p2\"]"},
+        {"{\"data.n\":1,\"data.contact.email.main\":\"a@x\"}", "[\"p1\"]"},
+        {"{\"data.ok\":true}", "[\"p3\"]"},
+        {"{\"data.ok\":false,\"data.n\":\"1\"}", "[\"p4\"]"},
+        {"{\"data.missing\":\"a@x\"}", "[]"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cJSON *keys = cJSON_Parse(cases[i].keys), *ids = NULL;
+        assert_int_equal(cdp_pg_profiles_find(db, keys, 10, &ids), 0);
+        /* sorted, for the comparison */
+        char *got = cdp_json_print(ids);
+        if (cJSON_GetArraySize(ids) == 2 && strcmp(cJSON_GetArrayItem(ids, 0)->valuestring,
+                                                   cJSON_GetArrayItem(ids, 1)->valuestring) > 0) {
+            free(got);
+            cJSON *rev = cJSON_CreateArray();
+            cJSON_AddItemToArray(rev, cJSON_Duplicate(cJSON_GetArrayItem(ids, 1), true));
+            cJSON_AddItemToArray(rev, cJSON_Duplicate(cJSON_GetArrayItem(ids, 0), true));
+            got = cdp_json_print(rev);
+            cJSON_Delete(rev);
+        }
+        if (strcmp(got, cases[i].want) != 0)
+            fail_msg("find %s: got %s, want %s", cases[i].keys, got, cases[i].want);
+        free(got);
+        cJSON_Delete(ids);
+        cJSON_Delete(keys);
+    }
+    static const char *const bad[] = {"{\"data.0\":1}", "{\"a'b\":1}", "{\"a\":[1]}", "{}",
+                                      "{\"a\":null}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cJSON *keys = cJSON_Parse(bad[i]), *ids = NULL;
+        assert_int_equal(cdp_pg_profiles_find(db, keys, 10, &ids), CDP_E_INVALID);
+        cJSON_Delete(keys);
+    }
+    PGresult *r = PQexec(db, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'production'"
+                             " AND indexname LIKE 'profile_find_%'");
+    assert_string_equal(PQgetvalue(r, 0, 0), "4"); /* one per key path looked up */
+    PQclear(r);
+    PQfinish(db);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_query_normalises),
-        cmocka_unit_test(test_query_residual),
-        cmocka_unit_test(test_parse_bare_fields),
-        cmocka_unit_test(test_property),
+        cmocka_unit_test(test_query_normalises),  cmocka_unit_test(test_query_residual),
+        cmocka_unit_test(test_parse_bare_fields), cmocka_unit_test(test_property),
+        cmocka_unit_test(test_property_pg),       cmocka_unit_test(test_iso_us_pg),
+        cmocka_unit_test(test_profiles_find_pg),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,16 +12,22 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "flow/path.h"
+#include "flow/segment.h"
 #include "flow/tql.h"
 #include "job/segment.h"
+#include "store/pg_tql.h"
+#include "store/query.h"
 #include "store/sqlite_tql.h"
 #include "store/store.h"
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "pg_fixture.h"
 
 /* 2024-01-18T12:00:00Z */
 #define NOW_US   ((int64_t)1705579200 * 1000000)
@@ -373,13 +379,25 @@ struct twin {
     struct cdp_store *s[2];
 };
 
+/* The store the translated run uses: PostgreSQL when set (a database of its own per twin),
+ * else an embedded store like its twin. */
+static bool twin_pg;
+static char twin_url[256];
+
 static void twin_open(struct twin *t)
 {
     for (int k = 0; k < 2; k++) {
-        snprintf(t->dir[k], sizeof(t->dir[k]), "/tmp/cdpd-segjob-XXXXXX");
-        assert_non_null(mkdtemp(t->dir[k]));
         char err[256];
         struct cdp_store_opts o = {.durable = false};
+        t->dir[k][0] = '\0';
+        if (k == 0 && twin_pg) {
+            assert_int_equal(pg_fixture_db(twin_url, sizeof(twin_url)), 0);
+            if (cdp_store_open(&t->s[k], twin_url, &o, err, sizeof(err)))
+                fail_msg("%s: %s", twin_url, err);
+            continue;
+        }
+        snprintf(t->dir[k], sizeof(t->dir[k]), "/tmp/cdpd-segjob-XXXXXX");
+        assert_non_null(mkdtemp(t->dir[k]));
         assert_int_equal(cdp_store_open(&t->s[k], t->dir[k], &o, err, sizeof(err)), 0);
     }
 }
@@ -388,6 +406,8 @@ static void twin_close(struct twin *t)
 {
     for (int k = 0; k < 2; k++) {
         cdp_store_close(t->s[k]);
+        if (!t->dir[k][0])
+            continue;
         char cmd[128];
         snprintf(cmd, sizeof(cmd), "rm -rf %s", t->dir[k]);
         assert_int_equal(system(cmd), 0);
@@ -615,7 +635,8 @@ static void test_job_under_concurrent_writes(void **state)
         char err[256];
         struct cdp_store_opts so = {.durable = false};
         struct racer x = {.modify_at = 2};
-        assert_int_equal(cdp_store_open(&x.other, t.dir[0], &so, err, sizeof(err)), 0);
+        assert_int_equal(
+            cdp_store_open(&x.other, twin_pg ? twin_url : t.dir[0], &so, err, sizeof(err)), 0);
         for (int i = 0; i < 50; i++) {
             char text[128];
             snprintf(text, sizeof(text), "{\"id\":\"q-%02d\",\"segments\":[],\"traits\":{\"k\":1}}",
@@ -670,6 +691,307 @@ static void test_describe(void **state)
     cdp_tql_free(q);
 }
 
+/* --- PostgreSQL (store/pg_tql.c) on a database of its own --- */
+
+struct pgdb {
+    PGconn *db;
+    cJSON *docs[NPROFILE]; /* as the store holds them, by id */
+};
+
+static void pg_exec(PGconn *db, const char *sql)
+{
+    PGresult *r = PQexec(db, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+    PQclear(r);
+}
+
+static void pg_put(PGconn *db, const cJSON *doc)
+{
+    char *text = cdp_json_print(doc);
+    const char *vals[2] = {cdp_json_str(doc, "id"), text};
+    PGresult *r = PQexecParams(db,
+                               "INSERT INTO profile(id, doc, updated) VALUES($1, $2::jsonb, 0)"
+                               " ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+                               2, NULL, vals, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fail_msg("insert: %s", PQresultErrorMessage(r));
+    PQclear(r);
+    free(text);
+}
+
+/* A database with the schema store_pg.c makes (the tables pg_tql.c reads) and the profiles;
+ * false when PostgreSQL is missing. */
+static bool pg_open_docs(struct pgdb *d)
+{
+    char url[256];
+    memset(d, 0, sizeof(*d));
+    if (pg_fixture_db(url, sizeof(url)))
+        return false;
+    d->db = PQconnectdb(url);
+    assert_int_equal(PQstatus(d->db), CONNECTION_OK);
+    pg_exec(d->db, "SET client_min_messages TO warning");
+    pg_exec(d->db,
+            "CREATE TABLE profile(id text PRIMARY KEY, doc jsonb NOT NULL, updated bigint NOT NULL,"
+            " fence bigint NOT NULL DEFAULT 0)");
+    for (int i = 0; i < NPROFILE; i++) {
+        d->docs[i] = make_profile(i);
+        char *text = cdp_json_print(d->docs[i]);
+        cJSON_Delete(d->docs[i]);
+        d->docs[i] = cdp_json_parse(text, strlen(text), NULL);
+        free(text);
+        pg_put(d->db, d->docs[i]);
+    }
+    return true;
+}
+
+static void pg_close_docs(struct pgdb *d)
+{
+    for (int i = 0; i < NPROFILE; i++)
+        cJSON_Delete(d->docs[i]);
+    PQfinish(d->db);
+}
+
+/* Every generated condition as a search of the profiles on PostgreSQL against the evaluator;
+ * *exact counts those the translation answered without C. */
+static void pg_check_one(struct pgdb *d, const char *cond, int *exact)
+{
+    struct cdp_tql *q;
+    char err[200];
+    if (cdp_tql_parse(cond, &q, err, sizeof(err)) != 0)
+        fail_msg("%s: %s", cond, err);
+    struct cdp_query *qq = NULL;
+    assert_int_equal(cdp_query_new(&qq, q, NOW_US, "profile"), 0);
+    *exact += qq->exact;
+    cdp_query_free(qq);
+    struct cdp_search s = {
+        .kind = CDP_DOC_PROFILE, .where = q, .now_us = NOW_US, .limit = NPROFILE + 1};
+    cJSON *list = NULL;
+    long total = 0;
+    if (cdp_pg_search(d->db, &s, &list, &total))
+        fail_msg("search failed: %s", cond);
+    bool got[NPROFILE] = {false};
+    const cJSON *it;
+    cJSON_ArrayForEach(it, list)
+    {
+        got[atoi(cdp_json_str(it, "id") + 2)] = true;
+    }
+    long want = 0;
+    for (int i = 0; i < NPROFILE; i++) {
+        struct cdp_refs r = {.profile = d->docs[i]};
+        bool in_c = false;
+        assert_int_equal(cdp_tql_eval(q, &r, NOW_US, &in_c, err, sizeof(err)), 0);
+        want += in_c;
+        if (in_c != got[i]) {
+            char *doc = cdp_json_print(d->docs[i]);
+            fail_msg("%s\n  on %s\n  C says %d, PostgreSQL %d", cond, doc, in_c, got[i]);
+        }
+    }
+    assert_int_equal(total, want);
+    cJSON_Delete(list);
+    cdp_tql_free(q);
+}
+
+static void test_translation_agrees_pg(void **state)
+{
+    (void)state;
+    struct pgdb d;
+    if (!pg_open_docs(&d))
+        skip();
+    struct conds c = {0};
+    all_conditions(&c);
+    int exact = 0, ignored = 0;
+    for (size_t i = 0; i < c.n; i++)
+        pg_check_one(&d, c.v[i], &exact);
+    for (size_t i = 0; i < sizeof(untranslatable) / sizeof(untranslatable[0]); i++)
+        pg_check_one(&d, untranslatable[i], &ignored);
+    assert_true(exact > (int)c.n / 2);
+    free_conds(&c);
+    pg_close_docs(&d);
+}
+
+/* Whether a condition reads what segmentation writes (then it may not share a run). */
+static bool reads_segmentation(const char *cond)
+{
+    return strstr(cond, "segments") || strstr(cond, "segmentation");
+}
+
+/* What a run of segs over the profiles must leave: each profile's document with
+ * cdp_segment_set_member applied for every segment in turn (conditions on the profile as it
+ * was), and the counts. */
+static void pg_expect(cJSON **docs, struct cdp_segment_pass *segs, size_t n, int64_t now,
+                      long *added, long *removed)
+{
+    for (int i = 0; i < NPROFILE; i++) {
+        cJSON *before = cJSON_Duplicate(docs[i], true);
+        for (size_t k = 0; k < n; k++) {
+            struct cdp_refs r = {.profile = before};
+            bool yes = false, was = false;
+            char err[200];
+            assert_int_equal(cdp_tql_eval(segs[k].cond, &r, now, &yes, err, sizeof(err)), 0);
+            const cJSON *it;
+            cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(docs[i], "segments"))
+            {
+                was = was || (cJSON_IsString(it) && strcmp(it->valuestring, segs[k].name) == 0);
+            }
+            if (cdp_segment_set_member(docs[i], segs[k].name, segs[k].remove_when_false, yes, now) >
+                0)
+                ++*(was ? &removed[k] : &added[k]);
+        }
+        cJSON_Delete(before);
+    }
+}
+
+static void pg_compare(struct pgdb *d)
+{
+    PGresult *r = PQexec(d->db, "SELECT id, doc::text FROM profile ORDER BY id COLLATE \"C\"");
+    assert_int_equal(PQntuples(r), NPROFILE);
+    for (int i = 0; i < NPROFILE; i++) {
+        cJSON *got = cdp_json_parse(PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1), NULL);
+        if (!cJSON_Compare(got, d->docs[i], true)) {
+            char *a = cdp_json_print(got), *b = cdp_json_print(d->docs[i]);
+            fail_msg("%s differs:\n  PostgreSQL %s\n  C          %s", PQgetvalue(r, i, 0), a, b);
+        }
+        cJSON_Delete(got);
+    }
+    PQclear(r);
+}
+
+/* Batch segmentation on PostgreSQL against live segmentation's own rules, in C: a spread of
+ * the conditions (translated, and left to C in the same pass), run twice (joins, then leaves
+ * and stamps), in small chunks and transactions. */
+static void test_segments_apply_pg(void **state)
+{
+    (void)state;
+    struct pgdb d;
+    if (!pg_open_docs(&d))
+        skip();
+    struct conds c = {0};
+    all_conditions(&c);
+    struct cdp_segment_pass segs[128];
+    struct cdp_tql *tql[128];
+    char names[128][16];
+    size_t n = 0;
+    for (size_t i = 0; i < c.n && n < 100; i += 17) {
+        if (reads_segmentation(c.v[i]))
+            continue;
+        char err[200];
+        if (cdp_tql_parse(c.v[i], &tql[n], err, sizeof(err)))
+            fail_msg("%s: %s", c.v[i], err);
+        snprintf(names[n], sizeof(names[n]), "s%zu", n);
+        segs[n] = (struct cdp_segment_pass){
+            .name = names[n], .cond = tql[n], .remove_when_false = n % 2 == 0};
+        n++;
+    }
+    for (size_t i = 0; i < sizeof(untranslatable) / sizeof(untranslatable[0]); i++, n++) {
+        char err[200];
+        assert_int_equal(cdp_tql_parse(untranslatable[i], &tql[n], err, sizeof(err)), 0);
+        snprintf(names[n], sizeof(names[n]), "u%zu", i);
+        segs[n] =
+            (struct cdp_segment_pass){.name = names[n], .cond = tql[n], .remove_when_false = true};
+    }
+    for (int round = 0; round < 2; round++) {
+        int64_t now = NOW_US + round * 3600 * (int64_t)1000000;
+        long added[128] = {0}, removed[128] = {0};
+        pg_expect(d.docs, segs, n, now, added, removed);
+        struct cdp_segment_batch b = {
+            .segs = segs, .nsegs = n, .now_us = now, .chunk = 37, .txn_rows = 11};
+        assert_int_equal(cdp_pg_segments_apply(d.db, &b), 0);
+        assert_int_equal(b.scanned, NPROFILE);
+        int translated = 0;
+        for (size_t k = 0; k < n; k++) {
+            assert_true(segs[k].applied);
+            translated += segs[k].translated;
+            if (segs[k].added != added[k] || segs[k].removed != removed[k])
+                fail_msg("%s: added %ld removed %ld, want %ld %ld", segs[k].name, segs[k].added,
+                         segs[k].removed, added[k], removed[k]);
+        }
+        assert_true(translated > (int)n / 2);
+        pg_compare(&d);
+    }
+    /* nothing it can translate: CDP_E_UNSUPPORTED, nothing done */
+    struct cdp_segment_batch b = {.segs = segs + n - 2, .nsegs = 1, .now_us = NOW_US};
+    assert_int_equal(cdp_pg_segments_apply(d.db, &b), CDP_E_UNSUPPORTED);
+    for (size_t k = 0; k < n; k++)
+        cdp_tql_free(tql[k]);
+    free_conds(&c);
+    pg_close_docs(&d);
+}
+
+/* A writer changing profiles between the run's reading and its writing (on its second poll):
+ * those are judged again as they are now, and the writer's change is kept. */
+struct pg_racer {
+    PGconn *other;
+    int calls;
+};
+
+static bool pg_race(void *ud)
+{
+    struct pg_racer *x = ud;
+    if (++x->calls == 2)
+        pg_exec(x->other, "UPDATE profile SET doc = jsonb_set(jsonb_set(doc, '{traits,k}', '2'),"
+                          " '{segments}', '[\"zz\"]') WHERE id < 'q-20'");
+    return false;
+}
+
+static void test_segments_apply_pg_race(void **state)
+{
+    (void)state;
+    char url[256];
+    if (pg_fixture_db(url, sizeof(url)))
+        skip();
+    struct pg_racer x = {.other = PQconnectdb(url)};
+    PGconn *db = PQconnectdb(url);
+    assert_int_equal(PQstatus(db), CONNECTION_OK);
+    pg_exec(db, "CREATE TABLE profile(id text PRIMARY KEY, doc jsonb NOT NULL, updated bigint"
+                " NOT NULL, fence bigint NOT NULL DEFAULT 0)");
+    for (int i = 0; i < 50; i++) {
+        char text[128];
+        snprintf(text, sizeof(text), "{\"id\":\"q-%02d\",\"segments\":[],\"traits\":{\"k\":1}}", i);
+        cJSON *p = cJSON_Parse(text);
+        pg_put(db, p);
+        cJSON_Delete(p);
+    }
+    struct cdp_tql *t;
+    char err[200];
+    assert_int_equal(cdp_tql_parse("profile@traits.k == 1", &t, err, sizeof(err)), 0);
+    struct cdp_segment_pass seg = {.name = "s0", .cond = t, .remove_when_false = true};
+    struct cdp_segment_batch b = {
+        .segs = &seg, .nsegs = 1, .now_us = NOW_US, .stop = pg_race, .ud = &x};
+    assert_int_equal(cdp_pg_segments_apply(db, &b), 0);
+    assert_int_equal(x.calls, 2); /* polled before reading and before writing */
+    assert_true(seg.translated);
+    assert_int_equal(seg.added, 30);
+    PGresult *r = PQexec(db, "SELECT id, doc->'segments' FROM profile ORDER BY id");
+    assert_int_equal(PQntuples(r), 50);
+    for (int i = 0; i < 50; i++)
+        assert_string_equal(PQgetvalue(r, i, 1), i < 20 ? "[\"zz\"]" : "[\"s0\"]");
+    PQclear(r);
+    cdp_tql_free(t);
+    PQfinish(db);
+    PQfinish(x.other);
+}
+
+/* The whole job with PostgreSQL's translation (store_pg.c, pg_tql.c) against an embedded
+ * store's run all in C. */
+static void test_job_both_ways_pg(void **state)
+{
+    if (pg_fixture_missing())
+        skip();
+    twin_pg = true;
+    test_job_both_ways(state);
+    twin_pg = false;
+}
+
+static void test_job_under_concurrent_writes_pg(void **state)
+{
+    if (pg_fixture_missing())
+        skip();
+    twin_pg = true;
+    test_job_under_concurrent_writes(state);
+    twin_pg = false;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -677,6 +999,11 @@ int main(void)
         cmocka_unit_test(test_translation_agrees),
         cmocka_unit_test(test_job_both_ways),
         cmocka_unit_test(test_job_under_concurrent_writes),
+        cmocka_unit_test(test_translation_agrees_pg),
+        cmocka_unit_test(test_segments_apply_pg),
+        cmocka_unit_test(test_segments_apply_pg_race),
+        cmocka_unit_test(test_job_both_ways_pg),
+        cmocka_unit_test(test_job_under_concurrent_writes_pg),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

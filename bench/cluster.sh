@@ -9,6 +9,8 @@
 #             collectors, 2 workers), two wrk at once, CONNS/2 connections to each collector;
 #             at the same time bench/cluster_lag.py measures /track acknowledgement -> event
 #             queryable in PostgreSQL; afterwards the time for the workers to drain the backlog.
+#             Once with Redis's appendfsync always (every acknowledged change on disk) and once
+#             with everysec (FSYNC="always everysec").
 # Around every wrk run the CPU time (utime + stime from /proc) of each process is read, so the
 # per-event cost of each component (collectors, workers, Redis, PostgreSQL) is known.
 # Nothing is pinned: the cluster needs both cores. Output: bench/results/cluster-<ts>/summary.md.
@@ -19,12 +21,14 @@ DUR=${DUR:-10s}
 RUNS=${RUNS:-3}
 CONNS=${CONNS:-64}
 POOL=${POOL:-1000}
+FSYNC=${FSYNC:-"always everysec"} # Redis appendfsync of the cluster runs
 CDPD=${CDPD:-$ROOT/build/cdpd}
 EMAIL=admin@bench.local
 PASS=benchpass1
 TS=$(date -u +%Y%m%d-%H%M%S)
 OUT=$BENCH/results/cluster-$TS
 WORK=$(mktemp -d /tmp/cdpd-cbench.XXXXXX)
+chmod 755 "$WORK" # PostgreSQL runs as the postgres user when this runs as root
 mkdir -p "$OUT"
 cp "$CDPD" "$OUT/cdpd"
 CDPD_BIN=$OUT/cdpd
@@ -32,10 +36,11 @@ EMB_PID=""
 cleanup() {
     [ -n "$EMB_PID" ] && kill "$EMB_PID" 2>/dev/null || true
     CDPD_BIN=$CDPD_BIN "$ROOT/deploy/local-cluster.sh" stop "$WORK/cluster" >/dev/null 2>&1 || true
+    [ -d "$WORK/cluster/logs" ] && cp -r "$WORK/cluster/logs" "$OUT/cluster-logs"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-python3 -c 'import psycopg2' 2>/dev/null || { echo "needs python3-psycopg2 (apt-get install python3-psycopg2)" >&2; exit 1; }
+/usr/bin/python3 -c 'import psycopg2' 2>/dev/null || { echo "needs python3-psycopg2 (apt-get install python3-psycopg2)" >&2; exit 1; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_http() { for _ in $(seq 200); do curl -fsS "$1/healthcheck" >/dev/null 2>&1 && return 0; sleep 0.05; done; return 1; }
@@ -69,9 +74,9 @@ emb_round() {
 }
 
 # --- cluster ---
-cl_round() {
+cl_round() { # round, Redis appendfsync
     local d=$WORK/cluster
-    CDPD_BIN=$CDPD_BIN "$ROOT/deploy/local-cluster.sh" start "$d" >"$OUT/cluster-$1.start"
+    CDPD_BIN=$CDPD_BIN REDIS_APPENDFSYNC=$2 "$ROOT/deploy/local-cluster.sh" start "$d" >"$OUT/cluster-$1.start"
     . "$d/env"
     "$CDPD_BIN" user add --store "$CDPD_STORE" --data "$d/data" --email $EMAIL --password $PASS --role admin >/dev/null
     python3 "$BENCH/prep.py" source --admin "$API" --email $EMAIL --password $PASS >/dev/null
@@ -86,7 +91,7 @@ cl_round() {
     local w1=$!
     wrk -t1 -c$half -d"$DUR" -s "$BENCH/track_returning.lua" "$COLLECTOR2/track" -- "$WORK/pairs-cl" >"$OUT/cl-$1-b.wrk" &
     local w2=$!
-    python3 "$BENCH/cluster_lag.py" --url "$COLLECTOR1" --pg "$CDPD_STORE" --seconds "${DUR%s}" >"$OUT/cl-$1.lag"
+    /usr/bin/python3 "$BENCH/cluster_lag.py" --url "$COLLECTOR1" --pg "$CDPD_STORE" --seconds "${DUR%s}" >"$OUT/cl-$1.lag"
     wait $w1 $w2
     local t0; t0=$(date +%s.%N)
     until [ "$(curl -s "$API/storage/backlog" | python3 -c 'import sys,json; d=json.load(sys.stdin); print(sum(c["pending"]+c["lag"] for c in d["contexts"].values()))')" = 0 ]; do sleep 0.05; done
@@ -95,7 +100,7 @@ cl_round() {
     local a1 b1 r1 q1; a1=$(cpu_of $col); b1=$(cpu_of $wor); r1=$(cpu_of $red); q1=$(cpu_of $pgp)
     local stored; stored=$(psql -qtA "$CDPD_STORE" -c "select count(*) from production.event where type='page-view'")
     local rps; rps=$(echo "$(wrk_rps "$OUT/cl-$1-a.wrk") + $(wrk_rps "$OUT/cl-$1-b.wrk")" | bc)
-    echo "cluster $1 rps=$rps drain_s=$drain stored_page_views=$stored cpu_collectors=$(echo "$a1 - $a0" | bc) cpu_workers=$(echo "$b1 - $b0" | bc) cpu_redis=$(echo "$r1 - $r0" | bc) cpu_postgres=$(echo "$q1 - $q0" | bc) $(cat "$OUT/cl-$1.lag")"
+    echo "cluster($2) $1 rps=$rps drain_s=$drain stored_page_views=$stored cpu_collectors=$(echo "$a1 - $a0" | bc) cpu_workers=$(echo "$b1 - $b0" | bc) cpu_redis=$(echo "$r1 - $r0" | bc) cpu_postgres=$(echo "$q1 - $q0" | bc) $(cat "$OUT/cl-$1.lag")"
     CDPD_BIN=$CDPD_BIN "$ROOT/deploy/local-cluster.sh" stop "$d" >/dev/null
     rm -rf "$d"
 }
@@ -107,6 +112,6 @@ cl_round() {
 } >"$OUT/summary.md"
 for r in $(seq "$RUNS"); do
     emb_round "$r" | tee -a "$OUT/summary.md"
-    cl_round "$r" | tee -a "$OUT/summary.md"
+    for f in $FSYNC; do cl_round "$r" "$f" | tee -a "$OUT/summary.md"; done
 done
 echo "results in $OUT"

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Scale-out: the time from a collector's /track acknowledgement to the event being queryable in
 PostgreSQL. Sends one /track with a fresh session id every --every seconds for --seconds; after
 each 200, polls PostgreSQL (psycopg2, from Debian's python3-psycopg2) for an event of that
@@ -28,7 +28,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=30)
     a = ap.parse_args()
     u = urllib.parse.urlparse(a.url)
-    http = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
     db = psycopg2.connect(a.pg)
     db.autocommit = True
     cur = db.cursor()
@@ -38,8 +38,8 @@ def main():
         sid = str(uuid.uuid4())
         body = json.dumps({"source": {"id": a.source}, "session": {"id": sid},
                            "events": [{"type": "lag-probe", "properties": {"n": 1}}]})
-        http.request("POST", "/track", body, {"Content-Type": "application/json"})
-        r = http.getresponse()
+        conn.request("POST", "/track", body, {"Content-Type": "application/json"})
+        r = conn.getresponse()
         r.read()
         acked = time.monotonic()
         if r.status != 200:

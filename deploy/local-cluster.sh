@@ -5,8 +5,9 @@
 #   local-cluster.sh start [DIR]   (default DIR: ./cluster; CDPD_BIN: ./build/cdpd)
 #   local-cluster.sh stop [DIR]    stops them by pid, keeps DIR (start again to resume)
 # DIR/env has the URLs (CDPD_STORE, CDPD_CACHE, CDPD_QUEUE, COLLECTOR1, COLLECTOR2, API) and
-# DIR/logs/ the logs. Ports come from COLLECTOR_PORT (8686; +1 for the second), API_PORT (8687)
-# or, when they are taken, free ones.
+# DIR/logs/ the logs. Ports come from COLLECTOR_PORT (8686; +10 for the second), API_PORT (8687)
+# or, when they are taken, free ones. REDIS_APPENDFSYNC=everysec trades the last second of
+# acknowledged changes on a Redis crash for fewer fsyncs (default: always).
 set -eu
 cmd=${1:?usage: local-cluster.sh start|stop [DIR]}
 dir=${2:-./cluster}
@@ -70,7 +71,7 @@ start)
     done
     rport=$(free_port 6390)
     redis-server --port "$rport" --bind 127.0.0.1 --dir "$dir/redis" --appendonly yes \
-        --appendfsync always --save "" --daemonize yes --pidfile "$dir/redis.pid" \
+        --appendfsync "${REDIS_APPENDFSYNC:-always}" --save "" --daemonize yes --pidfile "$dir/redis.pid" \
         --logfile "$dir/logs/redis.log" --databases 64
     i=0
     until redis-cli -p "$rport" ping >/dev/null 2>&1; do
@@ -109,7 +110,7 @@ ENV
     echo "  management:  http://127.0.0.1:$aport"
     echo "  workers:     2 (logs in $dir/logs)"
     echo "  postgresql:  $CDPD_STORE"
-    echo "  redis:       $CDPD_CACHE (AOF, fsync always)"
+    echo "  redis:       $CDPD_CACHE (AOF, appendfsync ${REDIS_APPENDFSYNC:-always})"
     echo "  first user:  $bin user add --store $CDPD_STORE --data $dir/data --email you@example.com --password ... --role admin"
     echo "  stop:        make cluster-stop  (or $0 stop $dir)"
     ;;

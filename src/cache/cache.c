@@ -45,3 +45,35 @@ void cdp_cache_close(struct cdp_cache *c)
     if (c)
         c->ops->close(c);
 }
+
+int cdp_cache_lock_each(struct cdp_cache *c, struct cdp_cache_item *items, size_t n, int lease_ms)
+{
+    for (size_t i = 0; i < n; i++) {
+        items[i].got = NULL;
+        int rc = c->ops->lock(c, items[i].key, lease_ms, &items[i].token);
+        if (rc == CDP_E_CONFLICT)
+            continue;
+        if (!rc && (rc = c->ops->get(c, items[i].key, &items[i].got)) == CDP_E_NOT_FOUND)
+            rc = 0;
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int cdp_cache_finish_each(struct cdp_cache *c, struct cdp_cache_item *items, size_t n, int ttl_s)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        items[i].rc = 0;
+        if (items[i].put) {
+            items[i].rc = c->ops->fenced_put(c, items[i].key, items[i].put, items[i].token, ttl_s);
+            if (items[i].rc != CDP_E_CONFLICT)
+                rc = items[i].rc;
+        }
+        int u = rc ? 0 : c->ops->unlock(c, items[i].key, items[i].token);
+        if (u && u != CDP_E_CONFLICT)
+            rc = u;
+    }
+    return rc;
+}

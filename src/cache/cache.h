@@ -22,6 +22,15 @@
 
 struct cdp_cache;
 
+/* One key of lock_many and finish_many. */
+struct cdp_cache_item {
+    const char *key;
+    int64_t token;    /* lock_many: out, the token (0: another holds the lock); finish_many: in */
+    cJSON *got;       /* lock_many: out, the document when locked and present (caller frees) */
+    const cJSON *put; /* finish_many: the document to write under token first (NULL: none) */
+    int rc;           /* finish_many: out, 0 or CDP_E_CONFLICT when the fenced write was refused */
+};
+
 struct cdp_cache_ops {
     const char *scheme; /* URL scheme, e.g. "redis" */
     int (*open)(struct cdp_cache **out, const char *url, const char *ns, char *err, size_t errlen);
@@ -42,6 +51,13 @@ struct cdp_cache_ops {
      * key: the lease of token ran out and someone else locked it since. */
     int (*fenced_put)(struct cdp_cache *c, const char *key, const cJSON *doc, int64_t token,
                       int ttl_s);
+
+    /* Batches, in one round trip where the backend can: lock_many takes the lock of each key
+     * (as lock) and, where it got it, reads its document (as get); finish_many writes each
+     * item's put with its token (as fenced_put; the item's rc says whether it was refused),
+     * then releases its lock (as unlock, whatever the write did). */
+    int (*lock_many)(struct cdp_cache *c, struct cdp_cache_item *items, size_t n, int lease_ms);
+    int (*finish_many)(struct cdp_cache *c, struct cdp_cache_item *items, size_t n, int ttl_s);
 };
 
 struct cdp_cache {
@@ -55,6 +71,10 @@ struct cdp_cache {
 int cdp_cache_open(struct cdp_cache **out, const char *url, const char *ns, char *err,
                    size_t errlen);
 void cdp_cache_close(struct cdp_cache *c);
+
+/* lock_many and finish_many one key at a time, for backends without a faster way. */
+int cdp_cache_lock_each(struct cdp_cache *c, struct cdp_cache_item *items, size_t n, int lease_ms);
+int cdp_cache_finish_each(struct cdp_cache *c, struct cdp_cache_item *items, size_t n, int ttl_s);
 
 extern const struct cdp_cache_ops cdp_cache_local_ops;
 extern const struct cdp_cache_ops cdp_cache_redis_ops;

@@ -293,6 +293,8 @@ static int local_open(struct cdp_cache **out, const char *url, const char *ns, c
 
 const struct cdp_cache_ops cdp_cache_local_ops = {
     .scheme = "local",
+    .lock_many = cdp_cache_lock_each,
+    .finish_many = cdp_cache_finish_each,
     .open = local_open,
     .close = local_close,
     .get = local_get,

@@ -41,6 +41,29 @@ static const char LOCK_LUA[] = "if redis.call('EXISTS', KEYS[1]) == 1 then retur
                                "redis.call('SET', KEYS[1], string.format('%d', t), 'PX', ARGV[1]) "
                                "return t";
 
+/* LOCK_LUA, then the document: KEYS: lock, fence, doc. Returns {token, doc or nil}, {0} when
+ * held. */
+static const char LOCK_GET_LUA[] =
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return {0} end "
+    "local t = tonumber(redis.call('GET', KEYS[2]) or '0') + 1 "
+    "local now = tonumber(ARGV[2]) "
+    "if now > t then t = now end "
+    "redis.call('SET', KEYS[2], string.format('%d', t)) "
+    "redis.call('SET', KEYS[1], string.format('%d', t), 'PX', ARGV[1]) "
+    "return {t, redis.call('GET', KEYS[3])}";
+
+/* FENCED_PUT_LUA when ARGV[2] is not empty, then UNLOCK_LUA: KEYS: fence, doc, lock; ARGV:
+ * token, document or '', ttl s. Returns 0 when the write was refused, else 1. */
+static const char FINISH_LUA[] =
+    "local ok = 1 "
+    "if ARGV[2] ~= '' then "
+    "  if tonumber(redis.call('GET', KEYS[1]) or '0') > tonumber(ARGV[1]) then ok = 0 "
+    "  elseif tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) "
+    "  else redis.call('SET', KEYS[2], ARGV[2]) end "
+    "end "
+    "if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end "
+    "return ok";
+
 /* KEYS: lock; ARGV: token. Deletes the lock only if the token holds it. */
 static const char UNLOCK_LUA[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end "
@@ -255,6 +278,139 @@ static int redis_fenced_put(struct cdp_cache *c, const char *key, const cJSON *d
     return ok == 1 ? 0 : CDP_E_CONFLICT;
 }
 
+/* One EVAL of script per item, pipelined: argv of item i from fill(); reply i to take(). A
+ * transport failure drops the connection (CDP_E_UNAVAILABLE); an error reply is CDP_E_STORE. */
+struct batch_args {
+    const char *argv[10]; /* NULL-terminated */
+    size_t len[10];
+    char keys[3][KEY_MAX];
+    char a1[24], a2[24];
+    char *text; /* owned */
+};
+
+typedef int (*batch_fill)(struct redis_cache *r, const struct cdp_cache_item *it, int num,
+                          struct batch_args *a);
+typedef int (*batch_take)(struct cdp_cache_item *it, const redisReply *rep);
+
+static int pipeline(struct redis_cache *r, struct cdp_cache_item *items, size_t n, int num,
+                    batch_fill fill, batch_take take)
+{
+    char err[256];
+    int rc = cdp_redis_connect(&r->conn, err, sizeof(err));
+    for (size_t i = 0; !rc && i < n; i++) {
+        struct batch_args a = {0};
+        if ((rc = key_ok(items[i].key)) || (rc = fill(r, &items[i], num, &a))) {
+            free(a.text);
+            break;
+        }
+        int argc = 0;
+        while (argc < 9 && a.argv[argc])
+            argc++;
+        if (redisAppendCommandArgv(r->conn.ctx, argc, a.argv, a.len) != REDIS_OK)
+            rc = CDP_E_NOMEM;
+        free(a.text);
+    }
+    if (rc) {
+        cdp_redis_drop(&r->conn); /* commands may be half queued */
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        redisReply *rep = NULL;
+        if (redisGetReply(r->conn.ctx, (void **)&rep) != REDIS_OK || !rep) {
+            cdp_redis_drop(&r->conn);
+            return CDP_E_UNAVAILABLE;
+        }
+        int t = rep->type == REDIS_REPLY_ERROR ? CDP_E_STORE : take(&items[i], rep);
+        rc = rc ? rc : t;
+        freeReplyObject(rep);
+    }
+    return rc;
+}
+
+static void eval_head(struct redis_cache *r, const char *script, const char *key,
+                      const char *const *parts, struct batch_args *a)
+{
+    a->argv[0] = "EVAL", a->len[0] = 4;
+    a->argv[1] = script, a->len[1] = strlen(script);
+    a->argv[2] = "3", a->len[2] = 1;
+    for (int k = 0; k < 3; k++) {
+        key_of(r, key, parts[k], a->keys[k], sizeof(a->keys[k]));
+        a->argv[3 + k] = a->keys[k], a->len[3 + k] = strlen(a->keys[k]);
+    }
+}
+
+static int lock_get_fill(struct redis_cache *r, const struct cdp_cache_item *it, int lease_ms,
+                         struct batch_args *a)
+{
+    static const char *const parts[] = {"lock", "fence", "doc"};
+    eval_head(r, LOCK_GET_LUA, it->key, parts, a);
+    snprintf(a->a1, sizeof(a->a1), "%d", lease_ms);
+    snprintf(a->a2, sizeof(a->a2), "%" PRId64, now_ms());
+    a->argv[6] = a->a1, a->len[6] = strlen(a->a1);
+    a->argv[7] = a->a2, a->len[7] = strlen(a->a2);
+    return 0;
+}
+
+static int lock_get_take(struct cdp_cache_item *it, const redisReply *rep)
+{
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
+        rep->element[0]->type != REDIS_REPLY_INTEGER)
+        return CDP_E_STORE;
+    it->token = rep->element[0]->integer;
+    if (rep->elements > 1 && rep->element[1]->type == REDIS_REPLY_STRING &&
+        !(it->got = cdp_json_parse(rep->element[1]->str, rep->element[1]->len, NULL)))
+        return CDP_E_BAD_JSON;
+    return 0;
+}
+
+static int redis_lock_many(struct cdp_cache *c, struct cdp_cache_item *items, size_t n,
+                           int lease_ms)
+{
+    if (lease_ms <= 0)
+        return CDP_E_INVALID;
+    for (size_t i = 0; i < n; i++)
+        items[i].token = 0, items[i].got = NULL;
+    /* not retried: locks taken whose answers were lost stay taken until their lease ends */
+    return pipeline(of(c), items, n, lease_ms, lock_get_fill, lock_get_take);
+}
+
+static int finish_fill(struct redis_cache *r, const struct cdp_cache_item *it, int ttl_s,
+                       struct batch_args *a)
+{
+    static const char *const parts[] = {"fence", "doc", "lock"};
+    if (it->token <= 0)
+        return CDP_E_INVALID;
+    eval_head(r, FINISH_LUA, it->key, parts, a);
+    snprintf(a->a1, sizeof(a->a1), "%" PRId64, it->token);
+    snprintf(a->a2, sizeof(a->a2), "%d", ttl_s);
+    if (it->put && !(a->text = cdp_json_print(it->put)))
+        return CDP_E_NOMEM;
+    a->argv[6] = a->a1, a->len[6] = strlen(a->a1);
+    a->argv[7] = a->text ? a->text : "", a->len[7] = a->text ? strlen(a->text) : 0;
+    a->argv[8] = a->a2, a->len[8] = strlen(a->a2);
+    return 0;
+}
+
+static int finish_take(struct cdp_cache_item *it, const redisReply *rep)
+{
+    if (rep->type != REDIS_REPLY_INTEGER)
+        return CDP_E_STORE;
+    it->rc = rep->integer == 1 ? 0 : CDP_E_CONFLICT;
+    return 0;
+}
+
+static int redis_finish_many(struct cdp_cache *c, struct cdp_cache_item *items, size_t n, int ttl_s)
+{
+    if (ttl_s < 0)
+        return CDP_E_INVALID;
+    struct redis_cache *r = of(c);
+    bool fresh = !r->conn.ctx || r->conn.ctx->err;
+    int rc = pipeline(r, items, n, ttl_s, finish_fill, finish_take);
+    if (rc == CDP_E_UNAVAILABLE && !fresh) /* idempotent: once more on a new connection */
+        rc = pipeline(r, items, n, ttl_s, finish_fill, finish_take);
+    return rc;
+}
+
 static void redis_close(struct cdp_cache *c)
 {
     struct redis_cache *r = of(c);
@@ -292,4 +448,6 @@ const struct cdp_cache_ops cdp_cache_redis_ops = {
     .lock = redis_lock,
     .unlock = redis_unlock,
     .fenced_put = redis_fenced_put,
+    .lock_many = redis_lock_many,
+    .finish_many = redis_finish_many,
 };

@@ -219,6 +219,25 @@ static void requeue_deferred(struct cdp_collector *c)
     c->deferred_tail = &c->deferred;
 }
 
+/* Tells the store which profiles and sessions the batch's requests name (store.h prefetch). */
+static void prefetch(struct cdp_store *s, const struct cdp_job *batch)
+{
+    size_t n = 0;
+    for (const struct cdp_job *j = batch; j; j = j->next)
+        n++;
+    const char **ids = calloc(2 * n + 1, sizeof(*ids));
+    if (!ids)
+        return; /* only a hint */
+    size_t i = 0;
+    for (const struct cdp_job *j = batch; j; j = j->next, i++) {
+        ids[i] = cdp_json_str(j->payload, "profile.id");
+        ids[n + i] = cdp_json_str(j->payload, "session.id");
+    }
+    if (s->ops->prefetch(s, ids, n, ids + n, n))
+        cdp_debug("prefetch failed; the batch reads one by one");
+    free(ids);
+}
+
 static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
 {
     struct cdp_store *s = c->env.store;
@@ -233,7 +252,10 @@ static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
         cdp_routing_sync(c->env.routing, s);
         c->external_version = v;
     }
+    if (!rc && s->ops->prefetch)
+        prefetch(s, batch);
     struct cdp_job *done = NULL, **done_tail = &done, *waiting = NULL;
+    struct cdp_job *retry = NULL, **retry_tail = &retry;
     bool unparked = false;
     for (struct cdp_job *j = batch, *next; j; j = next) {
         next = j->next;
@@ -241,6 +263,11 @@ static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
         bool resumed = j->track != NULL;
         if (!rc && (rc = s->ops->savepoint(s)) == 0) {
             int jr = resumed ? cdp_track_resume(&c->env, j) : cdp_track_run(&c->env, j);
+            if (jr == CDP_TRACK_RETRY) {
+                rc = s->ops->rollback_to(s);
+                *retry_tail = j, retry_tail = &j->next;
+                continue;
+            }
             if (jr == CDP_FLOW_WAIT || jr == CDP_TRACK_DEFER) {
                 rc = s->ops->release(s); /* nothing was written */
                 if (jr == CDP_FLOW_WAIT) {
@@ -290,6 +317,14 @@ static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
     }
     if (unparked)
         requeue_deferred(c);
+    if (retry) { /* first in the next batch, this batch's locks released */
+        pthread_mutex_lock(&c->mu);
+        *retry_tail = c->head;
+        if (!c->head)
+            c->tail = (struct cdp_job *)((char *)retry_tail - offsetof(struct cdp_job, next));
+        c->head = retry;
+        pthread_mutex_unlock(&c->mu);
+    }
     for (struct cdp_job *j = done, *next; j; j = next) {
         next = j->next;
         if (rc) {

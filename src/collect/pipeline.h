@@ -55,6 +55,10 @@ struct cdp_track_env {
 /* cdp_track_run's answer when the job must wait for a job whose flows wait on the same profile
  * or session: queue it again once that one is done. */
 #define CDP_TRACK_DEFER 2
+/* ... and when its profile or session is locked by another process (the scale-out store's
+ * CDP_E_BUSY): nothing was done; run the job again in the next batch, once this batch's commit
+ * has released the locks it holds (holding them while waiting could deadlock two collectors). */
+#define CDP_TRACK_RETRY 3
 
 /* Processes one job inside the caller's savepoint: sets job->status and job->reply. Returns 0
  * when the job's writes may be committed, or an error after which they must be rolled back.

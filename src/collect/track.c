@@ -983,9 +983,9 @@ int cdp_track_run(struct cdp_track_env *env, struct cdp_job *job)
     t->save_profile = cdp_json_flag(opts, "saveProfile", true) && !job->profile_less;
 
     int rc = resolve(t, session_id, profile_id);
-    if (rc == CDP_TRACK_DEFER) {
+    if (rc == CDP_TRACK_DEFER || rc == CDP_E_BUSY) {
         cdp_track_free(t);
-        return rc;
+        return rc == CDP_E_BUSY ? CDP_TRACK_RETRY : rc;
     }
     if (rc)
         return conclude(t, rc);

@@ -20,7 +20,8 @@
     X(UNAVAILABLE, -13, 503, "service unavailable")                                                \
     X(IO, -14, 500, "input/output error")                                                          \
     X(CONFIG, -15, 500, "configuration error")                                                     \
-    X(UNSUPPORTED, -16, 501, "not supported by this backend")
+    X(UNSUPPORTED, -16, 501, "not supported by this backend")                                      \
+    X(BUSY, -17, 503, "busy: another process holds it; try again")
 
 enum cdp_err {
 #define CDP_ERR_ENUM(name, code, status, msg) CDP_E_##name = (code),

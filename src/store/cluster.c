@@ -14,11 +14,12 @@
 #include <string.h>
 #include <time.h>
 
-#define LOCK_LEASE_MS  10000 /* a batch holds its profiles' locks at most this long */
-#define LOCK_WAIT_MS   3000  /* how long a reader waits for another process's lock */
-#define CACHE_TTL_S    86400 /* cached copies outlive any storage backlog by far */
-#define SETTLE_WAIT_MS 10000
-#define MAX_SAVEPOINTS 64
+#define LOCK_LEASE_MS        10000 /* a batch holds its profiles' locks at most this long */
+#define LOCK_WAIT_MS         3000  /* how long a reader holding no lock waits for another's */
+#define LOCK_WAIT_HOLDING_MS 20    /* ... and one holding locks, before CDP_E_BUSY */
+#define CACHE_TTL_S          86400 /* cached copies outlive any storage backlog by far */
+#define SETTLE_WAIT_MS       10000
+#define MAX_SAVEPOINTS       64
 
 struct pending {
     char kind; /* 'p' profile, 's' session, 'e' event */
@@ -29,6 +30,7 @@ struct pending {
 struct held {
     char key[160]; /* "p:<id>" or "s:<id>" */
     int64_t token;
+    cJSON *copy; /* the cached copy read with the lock (NULL: none was cached) */
 };
 
 struct cluster {
@@ -42,6 +44,10 @@ struct cluster {
     size_t npend, pcap;
     size_t marks[MAX_SAVEPOINTS]; /* npend at each open savepoint */
     int nmarks;
+    /* The shared store's transaction is opened only when something writes there (a merge, an
+     * entity), with the savepoints open at that moment: collection writes none. */
+    bool db_began;
+    int db_sp; /* how many of the savepoints (the outermost) are open in the shared store */
     struct held *held;
     size_t nheld, hcap;
     cJSON *drop;  /* cache keys to delete after commit (merged, erased) */
@@ -79,6 +85,14 @@ static struct held *held_find(struct cluster *c, const char *key)
     return NULL;
 }
 
+static void hold(struct cluster *c, const char *key, int64_t token, cJSON *copy)
+{
+    struct held *h = &c->held[c->nheld++];
+    snprintf(h->key, sizeof(h->key), "%s", key);
+    h->token = token;
+    h->copy = copy;
+}
+
 /* Takes the lock of kind:id for this transaction unless it holds it, waiting up to
  * LOCK_WAIT_MS while another process holds it. */
 static int lock_key(struct cluster *c, char kind, const char *id)
@@ -95,29 +109,94 @@ static int lock_key(struct cluster *c, char kind, const char *id)
             return CDP_E_NOMEM;
         c->held = h, c->hcap = cap;
     }
-    int64_t token;
+    /* Waiting while holding other locks could deadlock with a process that waits for
+     * those: wait briefly, then give up (CDP_E_BUSY: the collector runs the request again
+     * after its commit released them). */
+    int wait_ms = c->nheld ? LOCK_WAIT_HOLDING_MS : LOCK_WAIT_MS;
+    struct cdp_cache_item it = {.key = key};
     int rc, waited = 0, step = 1;
-    while ((rc = c->cache->ops->lock(c->cache, key, LOCK_LEASE_MS, &token)) == CDP_E_CONFLICT &&
-           waited < LOCK_WAIT_MS) {
+    while (!(rc = c->cache->ops->lock_many(c->cache, &it, 1, LOCK_LEASE_MS)) && !it.token &&
+           waited < wait_ms) {
         sleep_ms(step);
         waited += step;
         step = step < 16 ? step * 2 : step;
     }
-    if (rc == CDP_E_CONFLICT)
+    if (!rc && !it.token && !c->nheld)
         cdp_warn("cluster: %s stayed locked by another process for %d ms", key, waited);
+    if (!rc && !it.token)
+        rc = CDP_E_BUSY;
     if (rc)
-        return rc == CDP_E_CONFLICT ? CDP_E_UNAVAILABLE : rc;
-    struct held *h = &c->held[c->nheld++];
-    snprintf(h->key, sizeof(h->key), "%s", key);
-    h->token = token;
+        return rc;
+    hold(c, key, it.token, it.got);
     return 0;
 }
 
-static void unlock_all(struct cluster *c)
+/* Locks, and reads the cached copies of, as many of the keys as are free, in one round trip;
+ * the rest are locked one by one when read. */
+static int lock_ahead(struct cluster *c, char kind, const char *const *ids, size_t n)
 {
+    struct cdp_cache_item *items = calloc(n ? n : 1, sizeof(*items));
+    char(*keys)[160] = calloc(n ? n : 1, sizeof(*keys));
+    size_t m = 0;
+    int rc = items && keys ? 0 : CDP_E_NOMEM;
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (!ids[i] ||
+            snprintf(keys[m], sizeof(keys[m]), "%c:%s", kind, ids[i]) >= (int)sizeof(keys[m]) ||
+            held_find(c, keys[m]))
+            continue;
+        bool dup = false;
+        for (size_t j = 0; j < m && !dup; j++)
+            dup = strcmp(keys[j], keys[m]) == 0;
+        if (!dup)
+            items[m].key = keys[m], m++;
+    }
+    if (!rc && m && c->nheld + m > c->hcap) {
+        struct held *h = realloc(c->held, (c->nheld + m) * sizeof(*h));
+        if (!h)
+            rc = CDP_E_NOMEM;
+        else
+            c->held = h, c->hcap = c->nheld + m;
+    }
+    if (!rc && m)
+        rc = c->cache->ops->lock_many(c->cache, items, m, LOCK_LEASE_MS);
+    for (size_t i = 0; i < m; i++) /* what it took before any failure, too */
+        if (items[i].token)
+            hold(c, items[i].key, items[i].token, items[i].got);
+    free(items);
+    free(keys);
+    return rc;
+}
+
+static const struct pending *pending_find(const struct cluster *c, char kind, const char *id);
+
+/* Writes the newest pending copy of each locked key under its token (with write) and releases
+ * every lock, in one round trip. CDP_E_UNAVAILABLE when a lease ran out (the copy is refused). */
+static int finish(struct cluster *c, bool write)
+{
+    if (!c->nheld)
+        return 0;
+    struct cdp_cache_item *items = calloc(c->nheld, sizeof(*items));
+    int rc = items ? 0 : CDP_E_NOMEM;
+    for (size_t i = 0; !rc && i < c->nheld; i++) {
+        items[i].key = c->held[i].key;
+        items[i].token = c->held[i].token;
+        const struct pending *p =
+            write ? pending_find(c, c->held[i].key[0], c->held[i].key + 2) : NULL;
+        items[i].put = p ? p->doc : NULL;
+    }
+    if (!rc)
+        rc = c->cache->ops->finish_many(c->cache, items, c->nheld, CACHE_TTL_S);
+    for (size_t i = 0; !rc && i < c->nheld; i++)
+        if (items[i].rc == CDP_E_CONFLICT) {
+            cdp_warn("cluster: the lock of %s ran out before commit; the change is refused",
+                     items[i].key);
+            rc = CDP_E_UNAVAILABLE;
+        }
+    free(items);
     for (size_t i = 0; i < c->nheld; i++)
-        c->cache->ops->unlock(c->cache, c->held[i].key, c->held[i].token);
+        cJSON_Delete(c->held[i].copy);
     c->nheld = 0;
+    return rc;
 }
 
 /* --- changes kept until commit --- */
@@ -169,11 +248,13 @@ static void txn_reset(struct cluster *c)
 {
     pending_truncate(c, 0);
     c->nmarks = 0;
-    unlock_all(c);
+    finish(c, false);
     cJSON_Delete(c->drop);
     c->drop = NULL;
     c->in_txn = false;
     c->settled = false;
+    c->db_began = false;
+    c->db_sp = 0;
 }
 
 /* Waits until the storage workers have stored every change published so far: once a
@@ -233,49 +314,70 @@ static int drop_merged(struct cluster *c, const cJSON *record)
 
 /* --- transactions --- */
 
+/* Opens the shared store's side of the transaction, savepoints included, before a write there. */
+static int db_join(struct cluster *c)
+{
+    int rc = 0;
+    if (!c->in_txn)
+        return 0;
+    if (!c->db_began && !(rc = c->db->ops->begin(c->db)))
+        c->db_began = true;
+    while (!rc && c->db_sp < c->nmarks && !(rc = c->db->ops->savepoint(c->db)))
+        c->db_sp++;
+    return rc;
+}
+
 static int cl_begin(struct cdp_store *s)
 {
     struct cluster *c = CL(s);
     txn_reset(c);
-    int rc = c->db->ops->begin(c->db);
-    c->in_txn = rc == 0;
-    return rc;
+    c->in_txn = true;
+    return 0;
 }
 
 static int cl_savepoint(struct cdp_store *s)
 {
     struct cluster *c = CL(s);
+    if (!c->in_txn) /* a savepoint outside a transaction begins one */
+        cl_begin(s);
     if (c->nmarks == MAX_SAVEPOINTS)
         return CDP_E_INTERNAL;
-    int rc = c->db->ops->savepoint(c->db);
-    if (!rc)
-        c->marks[c->nmarks++] = c->npend;
+    c->marks[c->nmarks++] = c->npend;
+    return 0;
+}
+
+/* Ends the innermost savepoint: in the shared store too when it was opened there. */
+static int end_savepoint(struct cluster *c, bool undo)
+{
+    if (c->nmarks == 0)
+        return CDP_E_INTERNAL;
+    int rc = 0;
+    if (c->db_sp == c->nmarks) {
+        rc = undo ? c->db->ops->rollback_to(c->db) : c->db->ops->release(c->db);
+        c->db_sp--;
+    }
+    c->nmarks--;
+    if (undo)
+        pending_truncate(c, c->marks[c->nmarks]);
     return rc;
 }
 
 static int cl_release(struct cdp_store *s)
 {
-    struct cluster *c = CL(s);
-    int rc = c->db->ops->release(c->db);
-    if (!rc && c->nmarks > 0)
-        c->nmarks--;
-    return rc;
+    return end_savepoint(CL(s), false);
 }
 
 static int cl_rollback_to(struct cdp_store *s)
 {
-    struct cluster *c = CL(s);
-    int rc = c->db->ops->rollback_to(c->db);
-    if (!rc && c->nmarks > 0)
-        pending_truncate(c, c->marks[--c->nmarks]);
-    return rc;
+    return end_savepoint(CL(s), true);
 }
 
 static int cl_rollback(struct cdp_store *s)
 {
     struct cluster *c = CL(s);
+    bool began = c->db_began;
     txn_reset(c);
-    return c->db->ops->rollback(c->db);
+    return began ? c->db->ops->rollback(c->db) : 0;
 }
 
 static int64_t token_of(struct cluster *c, char kind, const char *id)
@@ -330,33 +432,23 @@ static int cl_commit(struct cdp_store *s)
     cJSON *entry;
     int rc = change_entry(c, &entry);
     char id[CDP_QUEUE_ID_MAX];
+    bool published = false;
     if (!rc && entry)
-        rc = c->queue->ops->publish(c->queue, c->stream, entry, id, sizeof(id));
+        published = !(rc = c->queue->ops->publish(c->queue, c->stream, entry, id, sizeof(id)));
     cJSON_Delete(entry);
-    for (size_t i = 0; !rc && i < c->npend; i++) {
-        struct pending *p = &c->pend[i];
-        if (p->kind == 'e' || pending_find(c, p->kind, p->id) != p)
-            continue;
-        char key[160];
-        snprintf(key, sizeof(key), "%c:%s", p->kind, p->id);
-        rc = c->cache->ops->fenced_put(c->cache, key, p->doc, token_of(c, p->kind, p->id),
-                                       CACHE_TTL_S);
-        if (rc == CDP_E_CONFLICT) {
-            cdp_warn("cluster: the lock of %s ran out before commit; the change is refused", key);
-            rc = CDP_E_UNAVAILABLE;
-        }
-    }
-    if (!rc)
+    if (c->db_began && !rc)
         rc = c->db->ops->commit(c->db);
-    else
+    else if (c->db_began)
         c->db->ops->rollback(c->db);
     const cJSON *k;
     cJSON_ArrayForEach(k, c->drop)
     {
         c->cache->ops->del(c->cache, k->valuestring);
     }
+    /* published: the copies must show it, whatever failed after */
+    int f = finish(c, published);
     txn_reset(c);
-    return rc;
+    return rc ? rc : f;
 }
 
 /* Runs op in a transaction of its own when the caller has none (a write outside begin()). */
@@ -382,6 +474,11 @@ static int cached_get(struct cluster *c, char kind, const char *id, cJSON **out)
     char key[160];
     if (snprintf(key, sizeof(key), "%c:%s", kind, id) >= (int)sizeof(key))
         return CDP_E_NOT_FOUND;
+    const struct held *h = held_find(c, key); /* read with its lock */
+    if (h && !h->copy)
+        return CDP_E_NOT_FOUND;
+    if (h)
+        return (*out = cJSON_Duplicate(h->copy, true)) ? 0 : CDP_E_NOMEM;
     return c->cache->ops->get(c->cache, key, out);
 }
 
@@ -390,7 +487,7 @@ static int cached_get(struct cluster *c, char kind, const char *id, cJSON **out)
 static int doc_get(struct cluster *c, char kind, const char *id, cJSON **out)
 {
     int rc = c->in_txn ? lock_key(c, kind, id) : 0;
-    if (!rc && (rc = cached_get(c, kind, id, out)) != CDP_E_NOT_FOUND)
+    if (rc || (rc = cached_get(c, kind, id, out)) != CDP_E_NOT_FOUND)
         return rc;
     rc = kind == 'p' ? c->db->ops->profile_get(c->db, id, out)
                      : c->db->ops->session_get(c->db, id, out);
@@ -501,7 +598,7 @@ static int merge(struct cdp_store *s, cJSON *record)
         if (!rc && id)
             rc = lock_key(c, 'p', id);
     }
-    if (!rc)
+    if (!rc && !(rc = db_join(c)))
         rc = c->db->ops->profile_merge(c->db, record);
     return rc ? rc : drop_merged(c, record);
 }
@@ -516,7 +613,7 @@ static int undo(struct cdp_store *s, const char *id, const char *when, cJSON **o
 {
     struct cluster *c = CL(s);
     int rc = settle(c);
-    if (!rc)
+    if (!rc && !(rc = db_join(c)))
         rc = c->db->ops->merge_undo(c->db, id, when, out, err, errlen);
     return rc ? rc : drop_merged(c, *out);
 }
@@ -548,7 +645,7 @@ static int erase(struct cdp_store *s, const char *id, struct cdp_erasure_counts 
         cJSON_Delete(doc);
     }
     cJSON_Delete(held);
-    return rc ? rc : c->db->ops->profile_erase(c->db, id, out);
+    return rc || (rc = db_join(c)) ? rc : c->db->ops->profile_erase(c->db, id, out);
 }
 
 static int cl_profile_erase(struct cdp_store *s, const char *id, struct cdp_erasure_counts *out)
@@ -655,6 +752,16 @@ static int cl_segments_apply(struct cdp_store *s, struct cdp_segment_batch *b)
     return CDP_E_UNSUPPORTED;
 }
 
+static int cl_prefetch(struct cdp_store *s, const char *const *profiles, size_t np,
+                       const char *const *sessions, size_t ns)
+{
+    struct cluster *c = CL(s);
+    if (!c->in_txn)
+        return 0;
+    int rc = lock_ahead(c, 'p', profiles, np);
+    return rc ? rc : lock_ahead(c, 's', sessions, ns);
+}
+
 /* Another process's change may be in any cached copy: a hot cache lives one batch. */
 static int cl_external_version(struct cdp_store *s, int64_t *out)
 {
@@ -668,6 +775,13 @@ static int cl_external_version(struct cdp_store *s, int64_t *out)
     static int cl_##name params                                                                    \
     {                                                                                              \
         return DB(s)->ops->name args;                                                              \
+    }
+/* A write: inside the caller's transaction */
+#define FORWARD_W(name, params, args)                                                              \
+    static int cl_##name params                                                                    \
+    {                                                                                              \
+        int rc = db_join(CL(s));                                                                   \
+        return rc ? rc : DB(s)->ops->name args;                                                    \
     }
 
 FORWARD(event_get, (struct cdp_store * s, const char *id, cJSON **out), (DB(s), id, out))
@@ -684,30 +798,31 @@ FORWARD(merge_list,
         (DB(s), pid, start, limit, out, total))
 FORWARD(entity_get, (struct cdp_store * s, const char *kind, const char *id, cJSON **out),
         (DB(s), kind, id, out))
-FORWARD(entity_put, (struct cdp_store * s, const char *kind, const char *id, const cJSON *doc),
-        (DB(s), kind, id, doc))
-FORWARD(entity_delete, (struct cdp_store * s, const char *kind, const char *id), (DB(s), kind, id))
+FORWARD_W(entity_put, (struct cdp_store * s, const char *kind, const char *id, const cJSON *doc),
+          (DB(s), kind, id, doc))
+FORWARD_W(entity_delete, (struct cdp_store * s, const char *kind, const char *id),
+          (DB(s), kind, id))
 FORWARD(entity_list,
         (struct cdp_store * s, const char *kind, const struct cdp_entity_query *q, int start,
          int limit, cJSON **out, long *total),
         (DB(s), kind, q, start, limit, out, total))
 FORWARD(entity_version, (struct cdp_store * s, int64_t *out), (DB(s), out))
-FORWARD(user_put, (struct cdp_store * s, const struct cdp_user_rec *u), (DB(s), u))
+FORWARD_W(user_put, (struct cdp_store * s, const struct cdp_user_rec *u), (DB(s), u))
 FORWARD(user_get, (struct cdp_store * s, const char *id, struct cdp_user_rec *out),
         (DB(s), id, out))
-FORWARD(token_put, (struct cdp_store * s, const char *hash, const char *uid, int64_t expires),
-        (DB(s), hash, uid, expires))
-FORWARD(token_touch,
-        (struct cdp_store * s, const char *hash, int64_t now, int64_t next, int64_t step, char *uid,
-         size_t uidlen),
-        (DB(s), hash, now, next, step, uid, uidlen))
-FORWARD(token_delete, (struct cdp_store * s, const char *hash), (DB(s), hash))
+FORWARD_W(token_put, (struct cdp_store * s, const char *hash, const char *uid, int64_t expires),
+          (DB(s), hash, uid, expires))
+FORWARD_W(token_touch,
+          (struct cdp_store * s, const char *hash, int64_t now, int64_t next, int64_t step,
+           char *uid, size_t uidlen),
+          (DB(s), hash, now, next, step, uid, uidlen))
+FORWARD_W(token_delete, (struct cdp_store * s, const char *hash), (DB(s), hash))
 FORWARD(user_list, (struct cdp_store * s, int start, int limit, cJSON **out, long *total),
         (DB(s), start, limit, out, total))
-FORWARD(user_delete, (struct cdp_store * s, const char *id), (DB(s), id))
-FORWARD(tokens_delete_user, (struct cdp_store * s, const char *uid, const char *keep),
-        (DB(s), uid, keep))
-FORWARD(audit_put, (struct cdp_store * s, const cJSON *rec), (DB(s), rec))
+FORWARD_W(user_delete, (struct cdp_store * s, const char *id), (DB(s), id))
+FORWARD_W(tokens_delete_user, (struct cdp_store * s, const char *uid, const char *keep),
+          (DB(s), uid, keep))
+FORWARD_W(audit_put, (struct cdp_store * s, const cJSON *rec), (DB(s), rec))
 FORWARD(audit_list,
         (struct cdp_store * s, const struct cdp_audit_filter *f, int start, int limit, cJSON **out,
          long *total),
@@ -716,7 +831,7 @@ FORWARD(maintain, (struct cdp_store * s), (DB(s)))
 FORWARD(checkpoint, (struct cdp_store * s, int *pages), (DB(s), pages))
 FORWARD(meta_get, (struct cdp_store * s, const char *key, char *out, size_t outlen),
         (DB(s), key, out, outlen))
-FORWARD(meta_put, (struct cdp_store * s, const char *key, const char *value), (DB(s), key, value))
+FORWARD_W(meta_put, (struct cdp_store * s, const char *key, const char *value), (DB(s), key, value))
 FORWARD(search, (struct cdp_store * s, const struct cdp_search *q, cJSON **out, long *total),
         (DB(s), q, out, total))
 FORWARD(histogram,
@@ -793,6 +908,7 @@ static const struct cdp_store_ops cluster_ops = {
     .meta_put = cl_meta_put,
     .segments_apply = cl_segments_apply,
     .profiles_scan = cl_profiles_scan,
+    .prefetch = cl_prefetch,
     .search = cl_search,
     .histogram = cl_histogram,
     .terms = cl_terms,

@@ -210,6 +210,11 @@ struct cdp_store_ops {
      * a backend: an event whose id is stored already is left as it is. */
     int (*profile_put_fenced)(struct cdp_store *s, const cJSON *profile, int64_t fence);
     int (*session_put_fenced)(struct cdp_store *s, const cJSON *session, int64_t fence);
+    /* A hint at the start of a batch: the ids of the profiles and sessions its requests name
+     * (NULLs allowed). A backend that locks or fetches them one by one may do it for all at
+     * once (the scale-out store); NULL where there is nothing to gain. */
+    int (*prefetch)(struct cdp_store *s, const char *const *profiles, size_t np,
+                    const char *const *sessions, size_t ns);
 
     /* Installation-wide values (salt, schema version). */
     int (*meta_get)(struct cdp_store *s, const char *key, char *out, size_t outlen);

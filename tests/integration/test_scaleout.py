@@ -309,7 +309,13 @@ def check(cluster, load):
         assert r.status == 200, r
         hits = r.body["stats"]["counters"]["hits"]
         # each person's first request (n = 0) counts too
-        assert acked + 1 <= hits <= events, (pid, acked, hits, events)
+        if not acked + 1 <= hits <= events:  # where did this person's events go?
+            mine = ",".join(str(n) for n, p in load.acked.items() if p == pid)
+            where = cluster.pg.rows("SELECT profile_id, session_id, count(*) FROM production.event "
+                                    "WHERE type = '%s' AND (doc->'properties'->>'n')::int IN (%s) "
+                                    "GROUP BY 1, 2" % (EVENT, mine))
+            pytest.fail("profile %s: %d acknowledged, counter %d, %d stored; by profile and "
+                        "session: %r" % (pid, acked, hits, events, where))
         rows = cluster.pg.rows("SELECT doc->'stats'->'counters'->>'hits' FROM production.profile "
                                "WHERE id = '%s'" % pid)
         assert int(rows[0][0]) == hits  # the shared store has the cache's version

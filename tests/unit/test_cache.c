@@ -239,6 +239,50 @@ static void test_lease_and_fencing(void **state)
     cdp_cache_close(b);
 }
 
+/* The batches: lock_many takes what is free and reads it; finish_many writes under each token
+ * (refusing a stale one) and releases every lock. */
+static void test_lock_many_and_finish_many(void **state)
+{
+    (void)state;
+    struct cdp_cache *a = open_ns("many"), *b = open_ns("many");
+    cJSON *d1 = doc("{\"v\":1}"), *d2 = doc("{\"v\":2}");
+    int64_t tb = 0;
+    assert_int_equal(a->ops->put(a, "k1", d1, 0), 0);
+    assert_int_equal(b->ops->lock(b, "k2", 10000, &tb), 0);
+    struct cdp_cache_item it[3] = {{.key = "k1"}, {.key = "k2"}, {.key = "k3"}};
+    assert_int_equal(a->ops->lock_many(a, it, 3, 200), 0);
+    assert_true(it[0].token > 0 && it[2].token > 0);
+    assert_int_equal(it[1].token, 0); /* b holds it */
+    assert_non_null(it[0].got);
+    assert_null(it[1].got);
+    assert_null(it[2].got);
+    char *text = cJSON_PrintUnformatted(it[0].got);
+    assert_string_equal(text, "{\"v\":1}");
+    free(text);
+    cJSON_Delete(it[0].got);
+
+    /* k3's lease runs out and b takes it: a's write to k3 is refused, k1's goes through */
+    sleep_ms(300);
+    int64_t t3 = 0;
+    assert_int_equal(b->ops->lock(b, "k3", 10000, &t3), 0);
+    it[0].put = d2, it[1] = it[2], it[1].put = d2;
+    assert_int_equal(a->ops->finish_many(a, it, 2, 60), 0);
+    assert_int_equal(it[0].rc, 0);
+    assert_int_equal(it[1].rc, CDP_E_CONFLICT);
+    assert_doc(a, "k1", "{\"v\":2}");
+    cJSON *got = NULL;
+    assert_int_equal(a->ops->get(a, "k3", &got), CDP_E_NOT_FOUND);
+    /* a's locks are gone, b's are not */
+    int64_t t = 0;
+    assert_int_equal(b->ops->lock(b, "k1", 10000, &t), 0);
+    assert_int_equal(a->ops->lock(a, "k3", 10000, &t), CDP_E_CONFLICT);
+    assert_int_equal(a->ops->lock(a, "k2", 10000, &t), CDP_E_CONFLICT);
+    cJSON_Delete(d1);
+    cJSON_Delete(d2);
+    cdp_cache_close(a);
+    cdp_cache_close(b);
+}
+
 static void test_urls(void **state)
 {
     (void)state;
@@ -295,7 +339,7 @@ static void test_redis_down_and_back(void **state)
 
 #define CONFORMANCE                                                                                \
     cmocka_unit_test(test_get_put_del_ttl), cmocka_unit_test(test_lock_exclusive_and_unlock),      \
-        cmocka_unit_test(test_lease_and_fencing)
+        cmocka_unit_test(test_lease_and_fencing), cmocka_unit_test(test_lock_many_and_finish_many)
 
 int main(void)
 {

@@ -22,7 +22,8 @@
 #define MAX_SAVEPOINTS       64
 
 struct pending {
-    char kind; /* 'p' profile, 's' session, 'e' event */
+    char
+        kind; /* 'p' profile, 's' session, 'e' event, 'x' a profile merged away (no doc to write) */
     char *id;
     cJSON *doc;
 };
@@ -47,7 +48,8 @@ struct cluster {
     /* The shared store's transaction is opened only when something writes there (a merge, an
      * entity), with the savepoints open at that moment: collection writes none. */
     bool db_began;
-    int db_sp; /* how many of the savepoints (the outermost) are open in the shared store */
+    bool implicit; /* begun by a savepoint: ends with it, as SQLite's */
+    int db_sp;     /* how many of the savepoints (the outermost) are open in the shared store */
     struct held *held;
     size_t nheld, hcap;
     cJSON *drop;  /* cache keys to delete after commit (merged, erased) */
@@ -182,7 +184,7 @@ static int finish(struct cluster *c, bool write)
         items[i].token = c->held[i].token;
         const struct pending *p =
             write ? pending_find(c, c->held[i].key[0], c->held[i].key + 2) : NULL;
-        items[i].put = p ? p->doc : NULL;
+        items[i].put = p && p->kind != 'x' ? p->doc : NULL;
     }
     if (!rc)
         rc = c->cache->ops->finish_many(c->cache, items, c->nheld, CACHE_TTL_S);
@@ -236,10 +238,13 @@ static int pending_add(struct cluster *c, char kind, const cJSON *doc)
 }
 
 /* The newest pending write of kind:id, or NULL. */
+/* The newest pending write of kind:id, or NULL; for a profile, its tombstone ('x') when the
+ * newest thing that happened to it is being merged away. */
 static const struct pending *pending_find(const struct cluster *c, char kind, const char *id)
 {
     for (size_t i = c->npend; i-- > 0;)
-        if (c->pend[i].kind == kind && strcmp(c->pend[i].id, id) == 0)
+        if ((c->pend[i].kind == kind || (kind == 'p' && c->pend[i].kind == 'x')) &&
+            strcmp(c->pend[i].id, id) == 0)
             return &c->pend[i];
     return NULL;
 }
@@ -255,6 +260,7 @@ static void txn_reset(struct cluster *c)
     c->settled = false;
     c->db_began = false;
     c->db_sp = 0;
+    c->implicit = false;
 }
 
 /* Waits until the storage workers have stored every change published so far: once a
@@ -338,12 +344,14 @@ static int cl_begin(struct cdp_store *s)
 static int cl_savepoint(struct cdp_store *s)
 {
     struct cluster *c = CL(s);
-    if (!c->in_txn) /* a savepoint outside a transaction begins one */
-        cl_begin(s);
     if (c->nmarks == MAX_SAVEPOINTS)
         return CDP_E_INTERNAL;
+    bool outside = !c->in_txn;
+    if (outside) /* begins a transaction that its release ends; callers read a snapshot in it */
+        cl_begin(s);
     c->marks[c->nmarks++] = c->npend;
-    return 0;
+    c->implicit = c->implicit || outside;
+    return outside ? db_join(c) : 0;
 }
 
 /* Ends the innermost savepoint: in the shared store too when it was opened there. */
@@ -362,14 +370,31 @@ static int end_savepoint(struct cluster *c, bool undo)
     return rc;
 }
 
+static int cl_commit(struct cdp_store *s);
+static int cl_rollback(struct cdp_store *s);
+
 static int cl_release(struct cdp_store *s)
 {
-    return end_savepoint(CL(s), false);
+    struct cluster *c = CL(s);
+    int rc = end_savepoint(c, false);
+    if (!c->implicit || c->nmarks > 0)
+        return rc;
+    if (rc) {
+        cl_rollback(s);
+        return rc;
+    }
+    return cl_commit(s);
 }
 
 static int cl_rollback_to(struct cdp_store *s)
 {
-    return end_savepoint(CL(s), true);
+    struct cluster *c = CL(s);
+    int rc = end_savepoint(c, true);
+    if (c->implicit && c->nmarks == 0) {
+        int r = cl_rollback(s);
+        return rc ? rc : r;
+    }
+    return rc;
 }
 
 static int cl_rollback(struct cdp_store *s)
@@ -405,6 +430,8 @@ static int change_entry(struct cluster *c, cJSON **out)
     }
     for (size_t i = 0; i < c->npend; i++) {
         struct pending *p = &c->pend[i];
+        if (p->kind == 'x')
+            continue;
         if (p->kind == 'e') {
             cJSON_AddItemReferenceToArray(lists[2], p->doc);
             continue;
@@ -469,6 +496,8 @@ static int cl_commit(struct cdp_store *s)
 static int cached_get(struct cluster *c, char kind, const char *id, cJSON **out)
 {
     const struct pending *p = pending_find(c, kind, id);
+    if (p && p->kind == 'x')
+        return CDP_E_NOT_FOUND; /* merged away here: the shared store knows where it went */
     if (p)
         return (*out = cJSON_Duplicate(p->doc, true)) ? 0 : CDP_E_NOMEM;
     char key[160];
@@ -600,6 +629,15 @@ static int merge(struct cdp_store *s, cJSON *record)
     }
     if (!rc && !(rc = db_join(c)))
         rc = c->db->ops->profile_merge(c->db, record);
+    /* what this transaction wrote of the absorbed profiles must not be written after all */
+    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(record, "absorbed"))
+    {
+        const char *id = cdp_json_str(a, "id");
+        cJSON *tomb = rc || !id ? NULL : cJSON_CreateObject();
+        if (tomb)
+            rc = cJSON_AddStringToObject(tomb, "id", id) ? pending_add(c, 'x', tomb) : CDP_E_NOMEM;
+        cJSON_Delete(tomb);
+    }
     return rc ? rc : drop_merged(c, record);
 }
 

@@ -22,7 +22,7 @@ import urllib.parse
 import pytest
 
 from conftest import (ADMIN_EMAIL, ADMIN_PASSWORD, CDPD_BIN, REPO, SCALEOUT, SLOW, START_TIMEOUT,
-                      STOP_TIMEOUT, ServerError, _ALL_PROCS, _ALL_PROCS_LOCK, free_port,
+                      STOP_TIMEOUT, Server, ServerError, _ALL_PROCS, _ALL_PROCS_LOCK, free_port,
                       http_request, new_id, psql_rows)
 
 pytestmark = pytest.mark.skipif(SCALEOUT, reason="makes clusters of its own")
@@ -208,6 +208,14 @@ class Cluster:
                 problems.append(str(e))
         self.redis.stop()
         self.pg.stop(remove=True)
+        for name in sorted(os.listdir(self.dir)):  # every run's log: no sanitizer reports
+            if name.endswith(".log"):
+                with open(os.path.join(self.dir, name), errors="replace") as f:
+                    text = f.read()
+                try:
+                    Server._check_sanitizer_text(text, name)
+                except ServerError as e:
+                    problems.append(str(e))
         return problems
 
 

@@ -21,6 +21,7 @@
 #define LEASE_MS 10000 /* entries of a worker silent this long go to another */
 #define ATTEMPTS 10    /* deliveries before an entry the store refuses is dead-lettered */
 #define RETRY_MS 250   /* pause between tries while the store is unreachable */
+#define TRIM_S   1.0   /* how often the stream drops what every group acknowledged */
 
 struct storage {
     const struct cdp_config *cfg;
@@ -117,7 +118,13 @@ static void storage_run(void *ud, bool (*stop)(void *), void *stop_ud)
         goto out;
     }
     struct cdp_queue_entry e[BATCH];
+    double trimmed = 0;
     while (!stop(stop_ud)) {
+        if (cdp_clock_mono() - trimmed >= TRIM_S) { /* else the stream grows for ever */
+            if (q->ops->trim(q, w->stream))
+                cdp_warn("storage worker: trimming %s failed; trying again", w->stream);
+            trimmed = cdp_clock_mono();
+        }
         size_t n = 0;
         int rc = q->ops->consume(q, w->stream, CDP_CLUSTER_GROUP, w->consumer, BATCH, BLOCK_MS,
                                  LEASE_MS, e, &n);

@@ -64,6 +64,9 @@ struct cdp_queue_ops {
     int (*tail)(struct cdp_queue *q, const char *stream, char *id, size_t idlen);
     int (*settled)(struct cdp_queue *q, const char *stream, const char *group, const char *upto,
                    bool *out);
+    /* Drops the entries that every group of the stream has acknowledged (or dead-lettered), so
+     * the stream does not grow for ever; a stream without a group keeps everything. */
+    int (*trim)(struct cdp_queue *q, const char *stream);
 };
 
 struct cdp_queue {

@@ -395,6 +395,23 @@ static int settled_local(struct cdp_queue *q, const char *stream, const char *gr
     return rc;
 }
 
+static int trim_local(struct cdp_queue *q, const char *stream)
+{
+    struct local_queue *l = (struct local_queue *)q;
+    /* the first entry each group still needs: its oldest pending one, else the one after its
+     * cursor; nothing when the stream has no group */
+    sqlite3_stmt *st = prepare(l->db, "DELETE FROM entry WHERE stream=?1 AND seq < (SELECT"
+                                      " min(coalesce((SELECT min(d.seq) FROM delivery d WHERE"
+                                      " d.stream=g.stream AND d.grp=g.name), g.last_seq + 1))"
+                                      " FROM grp g WHERE g.stream=?1)");
+    if (!st)
+        return CDP_E_STORE;
+    sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : CDP_E_STORE;
+    sqlite3_finalize(st);
+    return rc;
+}
+
 const struct cdp_queue_ops cdp_queue_local_ops = {
     .scheme = "local",
     .open = open_local,
@@ -405,4 +422,5 @@ const struct cdp_queue_ops cdp_queue_local_ops = {
     .backlog = backlog_local,
     .tail = tail_local,
     .settled = settled_local,
+    .trim = trim_local,
 };

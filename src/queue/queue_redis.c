@@ -461,6 +461,68 @@ static int settled_redis(struct cdp_queue *q, const char *stream, const char *gr
     return rc;
 }
 
+/* The id after id ("ms-seq" -> "ms-(seq+1)"). */
+static void id_next(const char *id, char *out, size_t outlen)
+{
+    unsigned long long ms = 0, seq = 0;
+    sscanf(id, "%llu-%llu", &ms, &seq);
+    snprintf(out, outlen, "%llu-%llu", ms, seq + 1);
+}
+
+/* The first entry group still needs: its oldest pending one, else the one after the last
+ * delivered; "" when it has no cursor yet. */
+static int group_floor(struct redis_queue *r, const char *stream, const redisReply *g, char *out,
+                       size_t outlen)
+{
+    const redisReply *name = field(g, "name"), *pending = field(g, "pending"),
+                     *ld = field(g, "last-delivered-id");
+    out[0] = '\0';
+    if (!name || name->type != REDIS_REPLY_STRING || !ld || ld->type != REDIS_REPLY_STRING)
+        return 0;
+    if (!pending || pending->type != REDIS_REPLY_INTEGER || pending->integer == 0) {
+        id_next(ld->str, out, outlen);
+        return 0;
+    }
+    const char *argv[] = {"XPENDING", stream, name->str};
+    redisReply *rep;
+    int rc = command(r, 3, argv, &rep);
+    if (rc)
+        return rc;
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 &&
+        rep->element[1]->type == REDIS_REPLY_STRING)
+        snprintf(out, outlen, "%s", rep->element[1]->str);
+    freeReplyObject(rep);
+    return 0;
+}
+
+static int trim_redis(struct cdp_queue *q, const char *stream)
+{
+    struct redis_queue *r = (struct redis_queue *)q;
+    const char *info[] = {"XINFO", "GROUPS", stream};
+    redisReply *rep;
+    int rc = command(r, 3, info, &rep);
+    if (rc)
+        return rc;
+    char floor[CDP_QUEUE_ID_MAX] = "", f[CDP_QUEUE_ID_MAX];
+    bool all = rep->type == REDIS_REPLY_ARRAY && rep->elements > 0;
+    for (size_t i = 0; all && !rc && i < rep->elements; i++) {
+        rc = group_floor(r, stream, rep->element[i], f, sizeof(f));
+        if (!f[0])
+            all = false; /* a group that has read nothing yet needs everything */
+        else if (!floor[0] || !id_at_or_after(f, floor))
+            snprintf(floor, sizeof(floor), "%s", f);
+    }
+    freeReplyObject(rep);
+    if (rc || !all || !floor[0])
+        return rc;
+    const char *argv[] = {"XTRIM", stream, "MINID", floor};
+    if ((rc = command(r, 4, argv, &rep)))
+        return rc;
+    rc = is_error(rep, NULL) ? CDP_E_STORE : 0;
+    freeReplyObject(rep);
+    return rc;
+}
+
 const struct cdp_queue_ops cdp_queue_redis_ops = {
     .scheme = "redis",
     .open = open_redis,
@@ -471,4 +533,5 @@ const struct cdp_queue_ops cdp_queue_redis_ops = {
     .backlog = backlog_redis,
     .tail = tail_redis,
     .settled = settled_redis,
+    .trim = trim_redis,
 };

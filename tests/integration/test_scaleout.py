@@ -335,6 +335,11 @@ def test_two_collectors_share_profiles_without_losing_updates(cluster):
         load.until_acked(400)
     assert not load.refused, load.refused
     check(cluster, load)
+    # stored entries leave the stream: it does not grow for ever
+    def length():
+        return http_request(cluster.api.port, "GET", "/storage/backlog").body[
+            "contexts"]["production"]["length"]
+    _wait(lambda: length() == 0, 10, "the stream to be trimmed")
     # the API reads what collectors wrote, events included
     pid = load.profiles[0][0]
     r = cluster.api_get("/events/profile/%s?limit=5" % pid)

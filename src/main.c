@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/secret.h"
 #include "http/http.h"
+#include "job/dispatch.h"
 #include "job/schedule.h"
 #include "job/segment.h"
 #include "job/storage.h"
@@ -249,7 +250,7 @@ static int cmd_serve(int argc, char **argv)
     struct cdp_collector *collector = NULL;
     struct cdp_api *api = NULL;
     struct cdp_http_server *pub = NULL, *admin = NULL;
-    struct cdp_schedule *segment_job = NULL, *storage[CDP_STORE_NCONTEXTS] = {0};
+    struct cdp_schedule *segment_job = NULL, *storage[CDP_STORE_NCONTEXTS] = {0}, *dispatch = NULL;
     if (want_collector) {
         if (cdp_ua_db_open(&ua, cfg.ua_regexes, err, sizeof(err))) {
             fprintf(stderr, "cdpd: %s\n", err);
@@ -295,6 +296,9 @@ static int cmd_serve(int argc, char **argv)
         if (cdp_storage_worker_start(&storage[c], &cfg, (enum cdp_store_context)c, err,
                                      sizeof(err)))
             goto fail;
+    /* destinations: the changes of --context's collectors (stream or outbox) */
+    if (want_worker && cdp_dispatch_worker_start(&dispatch, &cfg, ctx, err, sizeof(err)))
+        goto fail;
     printf("cdpd %s serving, data in %s%s\n", CDPD_VERSION, cdp_config_store_url(&cfg),
            ctx == CDP_STORE_STAGING ? " (collector and jobs: staging)" : "");
     if (pub) {
@@ -326,6 +330,7 @@ out:
     cdp_http_stop(admin);
     cdp_collector_free(collector);
     cdp_api_free(api);
+    cdp_schedule_stop(dispatch);
     for (int c = 0; c < CDP_STORE_NCONTEXTS; c++)
         cdp_schedule_stop(storage[c]); /* last: they store what the collector published */
     cdp_ua_db_free(ua);

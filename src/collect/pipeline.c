@@ -13,6 +13,8 @@
 #include "flow/io.h"
 #include "http/http.h"
 #include "model/useragent.h"
+#include "job/dispatch.h"
+#include "queue/queue.h"
 #include "store/cluster.h"
 #include "store/store.h"
 
@@ -41,6 +43,10 @@ struct cdp_collector {
     /* pipeline thread only: */
     long parked;                               /* jobs whose flows wait */
     struct cdp_job *deferred, **deferred_tail; /* jobs waiting for a parked job's ids */
+    /* the embedded mode's outbox for the dispatch worker, while enabled destinations exist */
+    struct cdp_queue *outbox;
+    int64_t outbox_version; /* entity version it was decided at */
+    char stream[64];
 };
 
 /* --- source cache --- */
@@ -129,6 +135,7 @@ void cdp_job_free(struct cdp_job *job)
     cJSON_Delete(job->headers);
     cJSON_Delete(job->reply);
     cJSON_Delete(job->outcome);
+    cJSON_Delete(job->changes);
     cdp_track_free(job->track);
     free(job->user_agent);
     free(job);
@@ -238,6 +245,40 @@ static void prefetch(struct cdp_store *s, const struct cdp_job *batch)
     free(ids);
 }
 
+/* The embedded mode: whether jobs keep their writes for the outbox (scale-out publishes every
+ * change anyway), decided again when configuration changes. */
+static void outbox_sync(struct cdp_collector *c, struct cdp_store *s)
+{
+    int64_t v;
+    bool want = false;
+    if (cdp_cluster_mode(c->cfg) || s->ops->entity_version(s, &v) || v == c->outbox_version ||
+        cdp_dispatch_wanted(s, &want))
+        return;
+    char url[600], err[300];
+    cdp_dispatch_outbox_url(c->cfg, url, sizeof(url));
+    struct cdp_queue_opts qo = {0};
+    if (want && !c->outbox && cdp_queue_open(&c->outbox, url, &qo, err, sizeof(err))) {
+        cdp_error("destinations: cannot open the outbox %s: %s; nothing is sent", url, err);
+        want = false;
+    }
+    c->env.outbox = want;
+    c->outbox_version = v;
+}
+
+/* Moves a job's writes into the batch's change entry. */
+static void outbox_take(cJSON *entry, struct cdp_job *j)
+{
+    static const char *const lists[] = {"profiles", "sessions", "events"};
+    for (size_t k = 0; entry && j->changes && k < 3; k++) {
+        cJSON *from = cJSON_GetObjectItemCaseSensitive(j->changes, lists[k]);
+        cJSON *to = cJSON_GetObjectItemCaseSensitive(entry, lists[k]);
+        while (to && from && from->child)
+            cJSON_AddItemToArray(to, cJSON_DetachItemViaPointer(from, from->child));
+    }
+    cJSON_Delete(j->changes);
+    j->changes = NULL;
+}
+
 static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
 {
     struct cdp_store *s = c->env.store;
@@ -254,6 +295,15 @@ static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
     }
     if (!rc && s->ops->prefetch)
         prefetch(s, batch);
+    if (!rc)
+        outbox_sync(c, s);
+    cJSON *entry = NULL;
+    if (c->env.outbox && (entry = cJSON_CreateObject()) &&
+        (!cJSON_AddArrayToObject(entry, "profiles") || !cJSON_AddArrayToObject(entry, "sessions") ||
+         !cJSON_AddArrayToObject(entry, "events"))) {
+        cJSON_Delete(entry);
+        entry = NULL;
+    }
     struct cdp_job *done = NULL, **done_tail = &done, *waiting = NULL;
     struct cdp_job *retry = NULL, **retry_tail = &retry;
     bool unparked = false;
@@ -280,8 +330,10 @@ static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
             }
             if (jr || j->status >= 300)
                 rc = s->ops->rollback_to(s);
-            else
-                rc = s->ops->release(s);
+            else if ((rc = s->ops->release(s)) == 0)
+                outbox_take(entry, j);
+            cJSON_Delete(j->changes); /* rolled back: nothing to send */
+            j->changes = NULL;
         }
         if (resumed)
             c->parked--, unparked = true;
@@ -302,6 +354,13 @@ static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
         rc = s->ops->commit(s);
         cdp_metric_commit_seconds(cdp_clock_mono() - t0);
     }
+    /* Committed: the destinations' share. The outbox is not the store, so a crash right here
+     * loses these sends, as Tracardi's dispatch does not retry either. */
+    char id[CDP_QUEUE_ID_MAX];
+    if (!rc && entry && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(entry, "events")) &&
+        c->outbox->ops->publish(c->outbox, c->stream, entry, id, sizeof(id)))
+        cdp_warn("destinations: the outbox refused a batch's changes; they are not sent");
+    cJSON_Delete(entry);
     if (began && rc)
         s->ops->rollback(s);
     if (rc) { /* the cached copies may hold writes that were rolled back */
@@ -467,6 +526,8 @@ int cdp_collector_start(struct cdp_collector **out, const struct cdp_config *cfg
         return rc;
     }
     c->external_version = -1;
+    c->outbox_version = -1;
+    cdp_cluster_stream(ctx, c->stream, sizeof(c->stream));
     if (c->env.store->ops->meta_get(c->env.store, "salt", c->env.salt, sizeof(c->env.salt)))
         c->env.salt[0] = '\0'; /* no hashed ids without the salt `cdpd serve` makes */
     c->env.sources = cdp_source_cache_new();
@@ -528,6 +589,7 @@ void cdp_collector_free(struct cdp_collector *c)
         return;
     cdp_collector_drain(c);
     cdp_store_close(c->checkpoint_store);
+    cdp_queue_close(c->outbox);
     free_env(&c->env);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv);

@@ -28,7 +28,8 @@ struct cdp_job {
     cJSON *headers;   /* request headers minus authorization and cookie, owned */
     /* result */
     int status;
-    cJSON *reply; /* response body (JSON null allowed), owned */
+    cJSON *reply;   /* response body (JSON null allowed), owned */
+    cJSON *changes; /* with env->outbox: what it wrote, {profiles, sessions, events}, owned */
 };
 
 struct cdp_source_cache;
@@ -50,6 +51,7 @@ struct cdp_track_env {
     struct cdp_routing *routing;   /* rules and compiled flows */
     struct cdp_busy *busy;         /* ids of profiles and sessions held by waiting jobs */
     char salt[80];                 /* the installation's salt of hashed contact ids */
+    bool outbox; /* enabled destinations exist: jobs keep their writes for the outbox */
 };
 
 /* cdp_track_run's answer when the job must wait for a job whose flows wait on the same profile

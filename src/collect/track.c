@@ -846,6 +846,41 @@ static int segment(struct track *t)
     return 0;
 }
 
+/* What the request wrote, for the outbox the dispatch worker reads (job/dispatch.h): a change
+ * entry as scale-out publishes them. */
+static int keep_changes(struct track *t, bool wrote_session)
+{
+    cJSON *c = cJSON_CreateObject();
+    cJSON *p = cJSON_AddArrayToObject(c, "profiles"), *s = cJSON_AddArrayToObject(c, "sessions"),
+          *e = cJSON_AddArrayToObject(c, "events");
+    bool ok = c && p && s && e;
+    struct {
+        cJSON *list;
+        const cJSON *doc;
+    } docs[] = {{p, t->profile && t->save_profile && (t->new_profile || t->profile_changed)
+                        ? t->profile
+                        : NULL},
+                {s, wrote_session ? t->session : NULL}};
+    for (size_t i = 0; ok && i < 2; i++) {
+        cJSON *w = docs[i].doc ? cJSON_CreateObject() : NULL;
+        ok = !docs[i].doc || (w && cJSON_AddNumberToObject(w, "fence", 0) &&
+                              cJSON_AddItemToObject(w, "doc", cJSON_Duplicate(docs[i].doc, true)) &&
+                              cJSON_AddItemToArray(docs[i].list, w));
+        if (!ok)
+            cJSON_Delete(w);
+    }
+    for (int i = 0; ok && i < t->nevents; i++)
+        if (t->save_events && t->events[i].save)
+            ok = cJSON_AddItemToArray(e, cJSON_Duplicate(t->events[i].doc, true));
+    if (!ok) {
+        cJSON_Delete(c);
+        return CDP_E_NOMEM;
+    }
+    cJSON_Delete(t->job->changes);
+    t->job->changes = c;
+    return 0;
+}
+
 /* Writes what the request and its flows produced, and answers. */
 static int finish(struct track *t)
 {
@@ -872,6 +907,8 @@ static int finish(struct track *t)
         return rc;
     bool write_session = t->save_session && (t->new_session || t->session_changed);
     if (write_session && (rc = s->ops->session_put(s, t->session)))
+        return rc;
+    if (env->outbox && (rc = keep_changes(t, write_session)))
         return rc;
     job->status = 200;
     job->reply = job->consent ? consent_reply(t) : response(t, opts);

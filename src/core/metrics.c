@@ -395,6 +395,13 @@ char *cdp_metrics_render(size_t *len)
                 "Scale-out: events written into the shared store by this process's storage "
                 "worker.",
                 CDP_METRIC_STORED);
+    put_counter(&b, "cdpd_destination_sends_total", "counter",
+                "Data sent to destinations by this process's dispatch worker (answered below 400).",
+                CDP_METRIC_DISPATCHED);
+    put_counter(&b, "cdpd_destination_errors_total", "counter",
+                "Sends to destinations that failed: no answer or a status of 400 or more (logged, "
+                "not retried).",
+                CDP_METRIC_DISPATCH_ERRORS);
     put_family(&b, "cdpd_storage_lag_seconds", "histogram",
                "Scale-out: time from a collector's answer to its change being stored by a storage "
                "worker.");

@@ -8,12 +8,14 @@
 #include <stddef.h>
 
 enum cdp_metric {
-    CDP_METRIC_EVENTS,      /* events of collection requests answered 2xx (committed) */
-    CDP_METRIC_FLOWS,       /* workflow runs that ended, failed ones included */
-    CDP_METRIC_FLOW_ERRORS, /* workflow runs that ended with an error */
-    CDP_METRIC_MERGES,      /* profile merges made (each may absorb several profiles) */
-    CDP_METRIC_PIPELINE,    /* gauge: collection requests accepted and not yet answered */
-    CDP_METRIC_STORED,      /* events written into the shared store by storage workers */
+    CDP_METRIC_EVENTS,          /* events of collection requests answered 2xx (committed) */
+    CDP_METRIC_FLOWS,           /* workflow runs that ended, failed ones included */
+    CDP_METRIC_FLOW_ERRORS,     /* workflow runs that ended with an error */
+    CDP_METRIC_MERGES,          /* profile merges made (each may absorb several profiles) */
+    CDP_METRIC_PIPELINE,        /* gauge: collection requests accepted and not yet answered */
+    CDP_METRIC_STORED,          /* events written into the shared store by storage workers */
+    CDP_METRIC_DISPATCHED,      /* sends to destinations answered below 400 */
+    CDP_METRIC_DISPATCH_ERRORS, /* sends to destinations that failed (not retried) */
     CDP_METRIC_COUNT
 };
 

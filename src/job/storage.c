@@ -168,9 +168,7 @@ int cdp_storage_worker_start(struct cdp_schedule **out, const struct cdp_config 
     w->cfg = cfg;
     w->ctx = ctx;
     cdp_cluster_stream(ctx, w->stream, sizeof(w->stream));
-    char host[64] = "";
-    gethostname(host, sizeof(host) - 1);
-    snprintf(w->consumer, sizeof(w->consumer), "%s-%d", host, (int)getpid());
+    cdp_queue_consumer_name(w->consumer, sizeof(w->consumer));
     /* the run loops until stopped; it ends early only when it cannot open the store or the
      * queue, and is started again a second later */
     return cdp_schedule_start(out, "storage", 1, storage_run, w, free, err, errlen);

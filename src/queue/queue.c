@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct cdp_queue_ops *const backends[] = {&cdp_queue_local_ops, &cdp_queue_redis_ops};
 
@@ -58,4 +59,11 @@ int cdp_queue_dead_name(const char *stream, char *out, size_t outlen)
 {
     int n = snprintf(out, outlen, "%s:dead", stream);
     return n < 0 || (size_t)n >= outlen ? CDP_E_INVALID : 0;
+}
+
+void cdp_queue_consumer_name(char *out, size_t outlen)
+{
+    char host[64] = "";
+    gethostname(host, sizeof(host) - 1);
+    snprintf(out, outlen, "%s-%d", host, (int)getpid());
 }

@@ -83,6 +83,9 @@ extern const struct cdp_queue_ops cdp_queue_redis_ops; /* queue_redis.c */
 int cdp_queue_open(struct cdp_queue **out, const char *url, const struct cdp_queue_opts *o,
                    char *err, size_t errlen);
 void cdp_queue_close(struct cdp_queue *q);
+/* A consumer name for this process, "<host>-<pid>": a worker that restarts is a new consumer,
+ * and takes its old self's entries over after their lease like any other's. */
+void cdp_queue_consumer_name(char *out, size_t outlen);
 /* Frees the documents of n consumed entries. */
 void cdp_queue_entries_free(struct cdp_queue_entry *e, size_t n);
 

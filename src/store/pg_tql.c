@@ -25,7 +25,9 @@
 #include "core/log.h"
 #include "flow/segment.h"
 #include "flow/tql.h"
+#include "store/search_common.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -142,22 +144,9 @@ struct pgc {
     char why[160];
 };
 
-/* A field a table keeps in a column of its own, or reads through an indexed expression. */
-enum col_kind {
-    COL_TEXT,   /* always the field's value, a string */
-    COL_ISO_US, /* the field's ISO 8601 time in microseconds; 0 when it is none */
-    COL_TIME,   /* cdp_iso_us(doc #>> path): the field's time, NULL when none (exactly the
-                 * document's test: #>> of anything but a string never reads as a time) */
-};
-
-struct col {
-    const char *path, *name;
-    enum col_kind kind;
-};
-
 struct tr {
     struct pgc *c;
-    const struct col *cols;
+    const struct cdp_col *cols;
     int ncols;
     int rc;
 };
@@ -208,18 +197,9 @@ static int pgc_push(struct pgc *c, const char *s)
     return c->n;
 }
 
-static void unsupported(struct tr *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void unsupported(struct tr *t, const char *fmt, ...)
-{
-    if (t->rc)
-        return;
-    t->rc = CDP_E_UNSUPPORTED;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(t->c->why, sizeof(t->c->why), fmt, ap);
-    va_end(ap);
-}
+/* Refuses the translation (the first failure stands), the reason in the condition's why. */
+#define unsupported(t, ...)                                                                        \
+    cdp_search_unsupported(&(t)->rc, (t)->c->why, sizeof((t)->c->why), __VA_ARGS__)
 
 static void put(struct tr *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -272,23 +252,6 @@ static int p_int(struct tr *t, int64_t i)
     return p_text(t, s);
 }
 
-/* The whitelist: [A-Za-z0-9_]+, not all digits (tql.c reads a number as an index, jsonb's #> an
- * array subscript). */
-static bool key_ok(const char *k)
-{
-    bool digits_only = true;
-    if (!*k)
-        return false;
-    for (const char *p = k; *p; p++) {
-        char ch = *p;
-        bool digit = ch >= '0' && ch <= '9';
-        if (!digit && !(ch >= 'a' && ch <= 'z') && !(ch >= 'A' && ch <= 'Z') && ch != '_')
-            return false;
-        digits_only = digits_only && digit;
-    }
-    return !digits_only;
-}
-
 /* The text[] literal of keys, into b. */
 static int path_literal(struct cdp_buf *b, const char *const *keys, int nkeys)
 {
@@ -301,7 +264,7 @@ static int path_literal(struct cdp_buf *b, const char *const *keys, int nkeys)
 static bool operand_acc(struct tr *t, const struct cdp_query_node *n, struct acc *a)
 {
     for (int i = 0; i < n->nkeys; i++)
-        if (!key_ok(n->keys[i])) {
+        if (!cdp_search_key_ok(n->keys[i])) {
             unsupported(t, "key \"%.40s\" is not [A-Za-z0-9_] (or is a number)", n->keys[i]);
             return false;
         }
@@ -504,16 +467,6 @@ static void eq(struct tr *t, const struct acc *a, const struct cdp_query_value *
     put(t, ")");
 }
 
-static const char *op_sql(enum cdp_query_op op)
-{
-    return op == CDP_QUERY_GT ? ">" : op == CDP_QUERY_GE ? ">=" : op == CDP_QUERY_LT ? "<" : "<=";
-}
-
-static bool is_order(enum cdp_query_op op)
-{
-    return op == CDP_QUERY_GT || op == CDP_QUERY_GE || op == CDP_QUERY_LT || op == CDP_QUERY_LE;
-}
-
 static void ord(struct tr *t, const struct acc *a, enum cdp_query_op op,
                 const struct cdp_query_value *c)
 {
@@ -525,17 +478,17 @@ static void ord(struct tr *t, const struct acc *a, enum cdp_query_op op,
         }
         put(t, "(");
         put_num(t, a);
-        put(t, " %s $%d::float8)", op_sql(op), p_num(t, c->num));
+        put(t, " %s $%d::float8)", cdp_search_op_sql(op), p_num(t, c->num));
         break;
     case CDP_QV_STR:
         put(t, "(");
         put_str(t, a);
-        put(t, " COLLATE \"C\" %s $%d::text)", op_sql(op), p_text(t, c->s));
+        put(t, " COLLATE \"C\" %s $%d::text)", cdp_search_op_sql(op), p_text(t, c->s));
         break;
     case CDP_QV_TIME:
         put(t, "(cdp_iso_us(");
         put_str(t, a);
-        put(t, ") %s $%d::bigint)", op_sql(op), p_int(t, c->time_us));
+        put(t, ") %s $%d::bigint)", cdp_search_op_sql(op), p_int(t, c->time_us));
         break;
     default:
         put_false(t, a);
@@ -600,34 +553,16 @@ static void starts_ends(struct tr *t, const struct acc *a, const struct cdp_quer
     put(t, ")");
 }
 
-static const struct col *column_of(const struct tr *t, const struct cdp_query_node *n)
-{
-    char dotted[400];
-    size_t len = 0;
-    if (n->fold != CDP_QUERY_AS_IS)
-        return NULL;
-    for (int k = 0; k < n->nkeys; k++) {
-        len += (size_t)snprintf(dotted + len, len < sizeof(dotted) ? sizeof(dotted) - len : 0,
-                                "%s%s", k ? "." : "", n->keys[k]);
-        if (len >= sizeof(dotted))
-            return NULL;
-    }
-    for (int i = 0; i < t->ncols; i++)
-        if (strcmp(t->cols[i].path, dotted) == 0)
-            return &t->cols[i];
-    return NULL;
-}
-
 static void test(struct tr *t, const struct cdp_query_node *n);
 
 /* A test a column answers exactly (an event's id, type, insert time), so its index serves. */
 static bool column_test(struct tr *t, const struct cdp_query_node *n)
 {
-    const struct col *col = column_of(t, n);
+    const struct cdp_col *col = cdp_search_column(t->cols, t->ncols, n, false);
     const struct cdp_query_value *v = &n->value;
     if (!col)
         return false;
-    if (col->kind == COL_TEXT) {
+    if (col->kind == CDP_COL_TEXT) {
         if ((n->op == CDP_QUERY_EQ || n->op == CDP_QUERY_NE) && v->kind == CDP_QV_STR) {
             put(t, "(%s %s $%d::text)", col->name, n->op == CDP_QUERY_EQ ? "=" : "<>",
                 p_text(t, v->s));
@@ -638,26 +573,27 @@ static bool column_test(struct tr *t, const struct cdp_query_node *n)
             put(t, "(%s(%s = ANY($%d::text[])))", n->op == CDP_QUERY_EQ ? "" : "NOT ", col->name,
                 p_text(t, b.data));
             cdp_buf_fini(&b);
-        } else if (is_order(n->op) && v->kind == CDP_QV_STR) {
-            put(t, "(%s COLLATE \"C\" %s $%d::text)", col->name, op_sql(n->op), p_text(t, v->s));
+        } else if (cdp_search_is_order(n->op) && v->kind == CDP_QV_STR) {
+            put(t, "(%s COLLATE \"C\" %s $%d::text)", col->name, cdp_search_op_sql(n->op),
+                p_text(t, v->s));
         } else {
             return false;
         }
         return true;
     }
-    if (col->kind == COL_TIME) {
-        if (!(is_order(n->op) || n->op == CDP_QUERY_EQ) || v->kind != CDP_QV_TIME)
+    if (col->kind == CDP_COL_TIME) {
+        if (!(cdp_search_is_order(n->op) || n->op == CDP_QUERY_EQ) || v->kind != CDP_QV_TIME)
             return false;
-        put(t, "(%s %s $%d::bigint)", col->name, n->op == CDP_QUERY_EQ ? "=" : op_sql(n->op),
-            p_int(t, v->time_us));
+        put(t, "(%s %s $%d::bigint)", col->name,
+            n->op == CDP_QUERY_EQ ? "=" : cdp_search_op_sql(n->op), p_int(t, v->time_us));
         return true;
     }
-    /* COL_ISO_US: the field's time where it has one; a 0 may be a field without one. */
-    if (!(is_order(n->op) || n->op == CDP_QUERY_EQ) || v->kind != CDP_QV_TIME)
+    /* CDP_COL_ISO_US: the field's time where it has one; a 0 may be a field without one. */
+    if (!(cdp_search_is_order(n->op) || n->op == CDP_QUERY_EQ) || v->kind != CDP_QV_TIME)
         return false;
     put(t, "(%s %s $%d::bigint AND (%s <> 0 OR ", col->name,
-        n->op == CDP_QUERY_EQ ? "=" : op_sql(n->op), p_int(t, v->time_us), col->name);
-    const struct col *cols = t->cols;
+        n->op == CDP_QUERY_EQ ? "=" : cdp_search_op_sql(n->op), p_int(t, v->time_us), col->name);
+    const struct cdp_col *cols = t->cols;
     t->cols = NULL;
     test(t, n);
     t->cols = cols;
@@ -756,7 +692,7 @@ static void node(struct tr *t, const struct cdp_query_node *n)
 }
 
 /* Appends n to c's SQL; on CDP_E_UNSUPPORTED (why in c->why) c is as it was. */
-static int print_node(const struct cdp_query_node *n, const struct col *cols, int ncols,
+static int print_node(const struct cdp_query_node *n, const struct cdp_col *cols, int ncols,
                       struct pgc *c)
 {
     size_t len = c->sql.len;
@@ -862,26 +798,26 @@ static int stream_close(struct stream *s, bool early)
 
 /* --- searches, histograms and counts by value --- */
 
-static const struct col event_cols[] = {
-    {"id", "id", COL_TEXT},
-    {"type", "type", COL_TEXT},
-    {"metadata.time.insert", "inserted", COL_ISO_US},
+static const struct cdp_col event_cols[] = {
+    {"id", "id", CDP_COL_TEXT},
+    {"type", "type", CDP_COL_TEXT},
+    {"metadata.time.insert", "inserted", CDP_COL_ISO_US},
 };
 #define PROFILE_TIME "cdp_iso_us(doc #>> '{metadata,time,update}')"
 #define SESSION_TIME "cdp_iso_us(doc #>> '{metadata,time,insert}')"
 
-static const struct col profile_cols[] = {
-    {"id", "id", COL_TEXT},
-    {"metadata.time.update", PROFILE_TIME, COL_TIME},
+static const struct cdp_col profile_cols[] = {
+    {"id", "id", CDP_COL_TEXT},
+    {"metadata.time.update", PROFILE_TIME, CDP_COL_TIME},
 };
-static const struct col session_cols[] = {
-    {"id", "id", COL_TEXT},
-    {"metadata.time.insert", SESSION_TIME, COL_TIME},
+static const struct cdp_col session_cols[] = {
+    {"id", "id", CDP_COL_TEXT},
+    {"metadata.time.insert", SESSION_TIME, CDP_COL_TIME},
 };
 
 struct table {
     const char *name;
-    const struct col *cols;
+    const struct cdp_col *cols;
     int ncols;
     const char *time;   /* the document's time in microseconds, as SQL */
     const char *order;  /* newest first by time */
@@ -901,8 +837,6 @@ static const struct table tables[] = {
                        "inserted DESC, seq DESC", NULL},
 };
 
-#define MAX_C_VALUES 10000
-
 struct plan {
     PGconn *db;
     const struct table *tb;
@@ -916,6 +850,13 @@ static void plan_fini(struct plan *p)
 {
     cdp_query_free(p->q);
     pgc_fini(&p->where);
+}
+
+/* Prints a term of the WHERE (ud the plan). */
+static int plan_term(void *ud, const struct cdp_query_node *n)
+{
+    struct plan *p = ud;
+    return print_node(n, p->tb->cols, p->tb->ncols, &p->where);
 }
 
 static int plan_open(struct plan *p, PGconn *db, const struct cdp_search *s)
@@ -934,46 +875,11 @@ static int plan_open(struct plan *p, PGconn *db, const struct cdp_search *s)
         free(ddl);
     }
     if (!rc)
-        rc = cdp_query_new(&p->q, s->where, s->now_us, cdp_doc_source(s->kind));
-    if (!rc && s->ranged)
-        rc = cdp_query_add_range(p->q, cdp_doc_time_field(s->kind), s->from_us, s->to_us);
+        rc = cdp_search_query(s, &p->q);
     if (rc)
         return rc;
-    int n, printed = 0;
-    struct cdp_query_node *const *terms = cdp_query_terms(p->q, &n);
-    for (int i = 0; i < n && !rc; i++) {
-        if (terms[i]->op == CDP_QUERY_TRUE)
-            continue;
-        size_t len = p->where.sql.len;
-        if (printed && cdp_buf_puts(&p->where.sql, " AND "))
-            return CDP_E_NOMEM;
-        rc = print_node(terms[i], p->tb->cols, p->tb->ncols, &p->where);
-        if (rc == CDP_E_UNSUPPORTED) {
-            cdp_debug("search: evaluated in C: %s", p->where.why);
-            p->where.sql.len = len;
-            if (p->where.sql.data)
-                p->where.sql.data[len] = '\0';
-            p->in_c = true;
-            rc = 0;
-            continue;
-        }
-        printed++;
-    }
-    if (!rc && !printed && cdp_buf_puts(&p->where.sql, "true"))
-        rc = CDP_E_NOMEM;
-    return rc;
-}
-
-static int holds_in_c(const struct plan *p, cJSON *doc, bool *yes)
-{
-    struct cdp_refs r = {0};
-    cJSON **slot = p->s->kind == CDP_DOC_PROFILE   ? &r.profile
-                   : p->s->kind == CDP_DOC_SESSION ? &r.session
-                                                   : &r.event;
-    *slot = doc;
-    char err[160];
-    *yes = true;
-    return p->s->where ? cdp_tql_eval(p->s->where, &r, p->s->now_us, yes, err, sizeof(err)) : 0;
+    return cdp_search_where(p->q, INT_MAX, &p->where.sql, p->where.why, "true", plan_term, p,
+                            &p->in_c);
 }
 
 static cJSON *cell_json(const PGresult *r, int row, int col)
@@ -994,6 +900,20 @@ static int push_int(struct pgc *c, int64_t v)
     char s[24];
     snprintf(s, sizeof(s), "%lld", (long long)v);
     return pgc_push(c, s);
+}
+
+/* Adds the text[] of a dot path of plain keys as a parameter; its number, 0 on OOM. */
+static int push_path(struct pgc *c, const char *path)
+{
+    struct cdp_buf b;
+    cdp_buf_init(&b, 0);
+    int rc = cdp_buf_puts(&b, "{");
+    for (const char *s = path; *s && !rc; s++)
+        rc = *s == '.' ? cdp_buf_puts(&b, ",") : cdp_buf_append(&b, s, 1);
+    rc = rc ? rc : cdp_buf_puts(&b, "}");
+    int n = rc ? 0 : pgc_push(c, b.data);
+    cdp_buf_fini(&b);
+    return n;
 }
 
 static int search_sql(struct plan *p, cJSON *list, long *total)
@@ -1045,7 +965,6 @@ static int search_sql(struct plan *p, cJSON *list, long *total)
 static int search_c(struct plan *p, cJSON *list, long *total)
 {
     const struct cdp_search *s = p->s;
-    long matched = 0, end = (long)s->start + s->limit;
     bool early = false;
     char *sql = sqlf("SELECT doc::text FROM %s WHERE %s ORDER BY %s", p->tb->name,
                      p->where.sql.data, s->ranged ? p->tb->order : p->tb->stored);
@@ -1054,34 +973,15 @@ static int search_c(struct plan *p, cJSON *list, long *total)
     free(sql);
     if (rc)
         return rc;
-    while (!rc && stream_next(&st)) {
-        cJSON *doc = cell_json(st.row, 0, 0);
-        bool yes = false;
-        if (!doc) {
-            rc = CDP_E_NOMEM;
-            break;
-        }
-        rc = holds_in_c(p, doc, &yes);
-        if (!rc && yes && matched >= s->start && matched < end) {
-            if (!cJSON_AddItemToArray(list, doc)) {
-                cJSON_Delete(doc);
-                rc = CDP_E_NOMEM;
-            }
-        } else {
-            cJSON_Delete(doc);
-        }
-        matched += yes;
-        if (matched >= end && s->max_total > 0 && matched >= s->max_total) {
-            early = true;
-            break;
-        }
-    }
+    struct cdp_search_page pg = {.s = s, .list = list};
+    while (!rc && !early && stream_next(&st))
+        rc = cdp_search_page_take(&pg, cell_json(st.row, 0, 0), &early);
     int rc2 = stream_close(&st, early || rc);
     if (rc)
         return rc;
     if (rc2)
         return pg_fail(p->db, "search scan");
-    *total = s->max_total > 0 && matched > s->max_total ? s->max_total : matched;
+    *total = cdp_search_page_total(&pg);
     return 0;
 }
 
@@ -1105,105 +1005,16 @@ int cdp_pg_search(PGconn *db, const struct cdp_search *q, cJSON **out, long *tot
     return 0;
 }
 
-/* The text values of v: itself when a string, its distinct strings when a list. */
-static int each_value(const cJSON *v, int (*fn)(void *ud, const char *v), void *ud)
-{
-    if (cJSON_IsString(v))
-        return fn(ud, v->valuestring);
-    if (!cJSON_IsArray(v))
-        return 0;
-    const cJSON *it, *before;
-    cJSON_ArrayForEach(it, v)
-    {
-        if (!cJSON_IsString(it))
-            continue;
-        bool dup = false;
-        for (before = v->child; before != it && !dup; before = before->next)
-            dup = cJSON_IsString(before) && strcmp(before->valuestring, it->valuestring) == 0;
-        int rc = dup ? 0 : fn(ud, it->valuestring);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
-struct tally {
-    cJSON *map; /* {value: [total, bucket counts...]} */
-    int nbuckets;
-    int bucket;
-    long distinct;
-};
-
-static int tally_add(void *ud, const char *v)
-{
-    struct tally *t = ud;
-    cJSON *e = cJSON_GetObjectItemCaseSensitive(t->map, v);
-    if (!e) {
-        if (++t->distinct > MAX_C_VALUES)
-            return CDP_E_INVALID;
-        e = cJSON_CreateArray();
-        for (int i = 0; e && i <= t->nbuckets; i++)
-            cJSON_AddItemToArray(e, cJSON_CreateNumber(0));
-        if (!e || cJSON_GetArraySize(e) != t->nbuckets + 1 ||
-            !cJSON_AddItemToObject(t->map, v, e)) {
-            cJSON_Delete(e);
-            return CDP_E_NOMEM;
-        }
-    }
-    cJSON *n = cJSON_GetArrayItem(e, 0);
-    cJSON_SetNumberValue(n, n->valuedouble + 1);
-    if (t->nbuckets) {
-        n = cJSON_GetArrayItem(e, t->bucket + 1);
-        cJSON_SetNumberValue(n, n->valuedouble + 1);
-    }
-    return 0;
-}
-
-static int by_count(const void *a, const void *b)
-{
-    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-    double nx = x->child->valuedouble, ny = y->child->valuedouble;
-    return nx > ny ? -1 : nx < ny ? 1 : strcmp(x->string, y->string);
-}
-
-static cJSON *tally_top(struct tally *t, int limit)
-{
-    int n = cJSON_GetArraySize(t->map), k = 0;
-    cJSON **v = malloc((size_t)(n ? n : 1) * sizeof(*v)), *out = cJSON_CreateArray(), *e;
-    if (!v || !out) {
-        free(v);
-        cJSON_Delete(out);
-        return NULL;
-    }
-    cJSON_ArrayForEach(e, t->map)
-    {
-        v[k++] = e;
-    }
-    qsort(v, (size_t)n, sizeof(*v), by_count);
-    for (int i = 0; i < n && i < limit; i++)
-        cJSON_AddItemToArray(out, cJSON_DetachItemViaPointer(t->map, v[i]));
-    free(v);
-    return out;
-}
-
 /* One pass in C over the rows WHERE selects: each document the condition holds for (evaluated
  * only when the plan leaves part to C) is counted in total, in counts[bucket] (h), and its
  * values at path in t. The statement reads the time, the document when C evaluates, and the
  * value at path. */
 static int pass_c(struct plan *p, const struct cdp_histogram *h, long *counts, const char *path,
-                  struct tally *t, long *total)
+                  struct cdp_tally *t, long *total)
 {
     int n = p->where.n, pp = 0;
     if (path) {
-        struct cdp_buf b;
-        cdp_buf_init(&b, 0);
-        int rc = cdp_buf_puts(&b, "{");
-        for (const char *s = path; *s && !rc; s++)
-            rc = *s == '.' ? cdp_buf_puts(&b, ",") : cdp_buf_append(&b, s, 1);
-        rc = rc ? rc : cdp_buf_puts(&b, "}");
-        pp = rc ? 0 : pgc_push(&p->where, b.data);
-        cdp_buf_fini(&b);
-        if (!pp)
+        if (!(pp = push_path(&p->where, path)))
             return CDP_E_NOMEM;
     }
     char vcol[48] = "NULL";
@@ -1224,39 +1035,21 @@ static int pass_c(struct plan *p, const struct cdp_histogram *h, long *counts, c
             if (!doc)
                 rc = CDP_E_NOMEM;
             else
-                rc = holds_in_c(p, doc, &yes);
+                rc = cdp_search_holds(p->s, doc, &yes);
             cJSON_Delete(doc);
         }
-        if (rc || !yes)
+        int b;
+        if (rc || !yes ||
+            !cdp_histogram_bucket(h, !PQgetisnull(st.row, 0, 0), cell_int(st.row, 0, 0), &b))
             continue;
-        int64_t b = h ? (cell_int(st.row, 0, 0) - h->origin_us) / h->width_us : 0;
-        if (h && (PQgetisnull(st.row, 0, 0) || b < 0 || b >= h->nbuckets))
-            continue;
-        ++*total;
-        if (counts)
-            counts[b]++;
-        if (t) {
-            cJSON *v = cell_json(st.row, 0, 2);
-            t->bucket = (int)b;
-            rc = each_value(v, tally_add, t);
-            cJSON_Delete(v);
-        }
+        cJSON *v = t ? cell_json(st.row, 0, 2) : NULL;
+        rc = cdp_histogram_count(total, counts, b, t, v);
+        cJSON_Delete(v);
     }
     int rc2 = stream_close(&st, rc != 0);
     if (rc)
         return rc;
     return rc2 ? pg_fail(p->db, "scan") : 0;
-}
-
-static cJSON *counts_json(const long *c, int n)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (int i = 0; a && i < n; i++)
-        if (!cJSON_AddItemToArray(a, cJSON_CreateNumber((double)c[i]))) {
-            cJSON_Delete(a);
-            return NULL;
-        }
-    return a;
 }
 
 /* Histogram counts in SQL (no group_by, the condition all SQL's): one GROUP BY. */
@@ -1275,32 +1068,9 @@ static int histogram_sql(struct plan *p, const struct cdp_histogram *h, long *co
         PQclear(r);
         return pg_fail(p->db, "histogram");
     }
-    for (int i = 0; i < PQntuples(r); i++) {
-        int64_t b = cell_int(r, i, 0);
-        long c = (long)cell_int(r, i, 1);
-        if (b >= 0 && b < h->nbuckets) {
-            counts[b] += c;
-            *total += c;
-        }
-    }
+    for (int i = 0; i < PQntuples(r); i++)
+        cdp_histogram_add(h, cell_int(r, i, 0), (long)cell_int(r, i, 1), counts, total);
     PQclear(r);
-    return 0;
-}
-
-static int groups_from_tally(struct tally *t, const struct cdp_histogram *h, cJSON *groups)
-{
-    cJSON *top = tally_top(t, h->group_limit), *e;
-    if (!top)
-        return CDP_E_NOMEM;
-    cJSON_ArrayForEach(e, top)
-    {
-        cJSON *g = cJSON_CreateObject(), *counts = cJSON_Duplicate(e, true);
-        cJSON_DeleteItemFromArray(counts, 0); /* the total */
-        cdp_json_put_str(g, "name", e->string);
-        cdp_json_put(g, "counts", counts);
-        cJSON_AddItemToArray(groups, g);
-    }
-    cJSON_Delete(top);
     return 0;
 }
 
@@ -1308,40 +1078,23 @@ int cdp_pg_histogram(PGconn *db, const struct cdp_search *q, const struct cdp_hi
                      cJSON **out)
 {
     struct plan p;
+    struct cdp_histogram_out o;
     *out = NULL;
     if (h->nbuckets <= 0 || h->width_us <= 0 || (h->group_by && !cdp_query_plain_path(h->group_by)))
         return CDP_E_INVALID;
-    long *counts = calloc((size_t)h->nbuckets, sizeof(long)), total = 0;
-    cJSON *res = cJSON_CreateObject(), *groups = NULL;
-    struct tally t = {.nbuckets = h->nbuckets};
-    if (!counts || !res) {
-        free(counts);
-        cJSON_Delete(res);
+    if (cdp_histogram_begin(&o, h))
         return CDP_E_NOMEM;
-    }
     int rc = plan_open(&p, db, q);
-    if (!rc && h->group_by && !(groups = cJSON_AddArrayToObject(res, "groups")))
-        rc = CDP_E_NOMEM;
-    if (!rc && h->group_by && !(t.map = cJSON_CreateObject()))
+    if (!rc && h->group_by && !(o.t.map = cJSON_CreateObject()))
         rc = CDP_E_NOMEM;
     if (!rc && !p.in_c && !h->group_by)
-        rc = histogram_sql(&p, h, counts, &total);
+        rc = histogram_sql(&p, h, o.counts, &o.total);
     else if (!rc)
-        rc = pass_c(&p, h, counts, h->group_by, h->group_by ? &t : NULL, &total);
+        rc = pass_c(&p, h, o.counts, h->group_by, h->group_by ? &o.t : NULL, &o.total);
     if (!rc && h->group_by)
-        rc = groups_from_tally(&t, h, groups);
+        rc = cdp_tally_groups(&o.t, h->group_limit, o.groups);
     plan_fini(&p);
-    cJSON_Delete(t.map);
-    cdp_json_put_num(res, "total", (double)total);
-    if (!rc && !h->group_by)
-        cdp_json_put(res, "counts", counts_json(counts, h->nbuckets));
-    free(counts);
-    if (rc) {
-        cJSON_Delete(res);
-        return rc;
-    }
-    *out = res;
-    return 0;
+    return cdp_histogram_end(&o, h, rc, out);
 }
 
 /* The values with most documents at path, in SQL (the condition all SQL's). */
@@ -1357,15 +1110,7 @@ static int terms_sql(struct plan *p, const char *path, int limit, cJSON **out)
             column = event_terms[i][1];
     int n = p->where.n, pp = 0;
     if (!column) {
-        struct cdp_buf b;
-        cdp_buf_init(&b, 0);
-        int rc = cdp_buf_puts(&b, "{");
-        for (const char *s = path; *s && !rc; s++)
-            rc = *s == '.' ? cdp_buf_puts(&b, ",") : cdp_buf_append(&b, s, 1);
-        rc = rc ? rc : cdp_buf_puts(&b, "}");
-        pp = rc ? 0 : pgc_push(&p->where, b.data);
-        cdp_buf_fini(&b);
-        if (!pp)
+        if (!(pp = push_path(&p->where, path)))
             return CDP_E_NOMEM;
     }
     int lp = push_int(&p->where, limit);
@@ -1422,23 +1167,12 @@ int cdp_pg_terms(PGconn *db, const struct cdp_search *q, const char *field, int 
     if (!rc && !p.in_c) {
         rc = terms_sql(&p, field, limit, out);
     } else if (!rc) {
-        struct tally t = {.map = cJSON_CreateObject()};
+        struct cdp_tally t = {.map = cJSON_CreateObject()};
         long total = 0;
         rc = t.map ? pass_c(&p, NULL, NULL, field, &t, &total) : CDP_E_NOMEM;
-        cJSON *top = rc ? NULL : tally_top(&t, limit), *e;
-        if (!rc && !top)
-            rc = CDP_E_NOMEM;
-        cJSON *list = top ? cJSON_CreateArray() : NULL;
-        cJSON_ArrayForEach(e, top)
-        {
-            cJSON *x = cJSON_CreateObject();
-            cdp_json_put_str(x, "name", e->string);
-            cdp_json_put_num(x, "value", e->child->valuedouble);
-            cJSON_AddItemToArray(list, x);
-        }
-        cJSON_Delete(top);
+        if (!rc)
+            rc = cdp_tally_terms(&t, limit, out);
         cJSON_Delete(t.map);
-        *out = list;
     }
     plan_fini(&p);
     return rc;
@@ -1568,15 +1302,30 @@ struct run {
     struct pgc cols; /* the conditions' SQL columns and their parameters, from $3 */
 };
 
-static bool has_name(const cJSON *segs, const char *name)
+/* The row judge judges. */
+struct row {
+    struct run *g;
+    const PGresult *r;
+    int row;
+    cJSON *snapshot; /* the document as read, parsed when first needed */
+};
+
+/* Whether segment i holds for the row: its column, or cdp_tql_eval on the document as read (not
+ * as changed by earlier segments). A cdp_segments_judge verdict. */
+static int holds(void *ud, int i, struct cdp_segment_pass **p, bool *yes)
 {
-    const cJSON *it;
-    cJSON_ArrayForEach(it, segs)
-    {
-        if (cJSON_IsString(it) && strcmp(it->valuestring, name) == 0)
-            return true;
+    struct row *w = ud;
+    const struct seg *sg = &w->g->segs[i];
+    *p = sg->pass;
+    if (sg->col >= 0) {
+        *yes = strcmp(PQgetvalue(w->r, w->row, sg->col), "t") == 0;
+        return 0;
     }
-    return false;
+    if (!w->snapshot && !(w->snapshot = cell_json(w->r, w->row, 1)))
+        return CDP_E_NOMEM;
+    struct cdp_refs refs = {.profile = w->snapshot};
+    char err[160];
+    return cdp_tql_eval(sg->pass->cond, &refs, w->g->b->now_us, yes, err, sizeof(err));
 }
 
 /* Judges row i of r (id, doc, then the translated conditions); a change goes into *ch (ch->id
@@ -1587,34 +1336,11 @@ static int judge(struct run *g, const PGresult *r, int row, struct change *ch)
     cJSON *doc = cell_json(r, row, 1);
     if (!doc)
         return CDP_E_NOMEM;
-    int rc = 0;
     uint32_t add = 0, del = 0;
-    cJSON *snapshot = NULL;
-    for (int i = 0; i < g->nsegs && rc >= 0; i++) {
-        struct cdp_segment_pass *p = g->segs[i].pass;
-        bool yes = false;
-        if (g->segs[i].col >= 0) {
-            yes = strcmp(PQgetvalue(r, row, g->segs[i].col), "t") == 0;
-        } else {
-            /* conditions read the document as read, not as changed by earlier segments */
-            if (!snapshot && !(snapshot = cell_json(r, row, 1))) {
-                rc = CDP_E_NOMEM;
-                break;
-            }
-            struct cdp_refs refs = {.profile = snapshot};
-            char err[160];
-            rc = cdp_tql_eval(p->cond, &refs, g->b->now_us, &yes, err, sizeof(err));
-            if (rc < 0)
-                break;
-        }
-        bool was = has_name(cJSON_GetObjectItemCaseSensitive(doc, "segments"), p->name);
-        rc = cdp_segment_set_member(doc, p->name, p->remove_when_false, yes, g->b->now_us);
-        if (rc > 0)
-            *(was ? &del : &add) |= 1u << i;
-    }
-    cJSON_Delete(snapshot);
-    if (rc >= 0 && (add | del)) {
-        rc = 0;
+    struct row w = {.g = g, .r = r, .row = row};
+    int rc = cdp_segments_judge(doc, g->nsegs, g->b->now_us, holds, &w, &add, &del);
+    cJSON_Delete(w.snapshot);
+    if (!rc && (add | del)) {
         ch->add = add;
         ch->del = del;
         ch->id = strdup(PQgetvalue(r, row, 0));
@@ -1624,7 +1350,7 @@ static int judge(struct run *g, const PGresult *r, int row, struct change *ch)
             rc = CDP_E_NOMEM;
     }
     cJSON_Delete(doc);
-    return rc < 0 ? rc : 0;
+    return rc;
 }
 
 static void change_fini(struct change *c)
@@ -1637,10 +1363,8 @@ static void change_fini(struct change *c)
 
 static void count_change(struct run *g, const struct change *c)
 {
-    for (int i = 0; i < g->nsegs; i++) {
-        g->segs[i].pass->added += (c->add >> i) & 1;
-        g->segs[i].pass->removed += (c->del >> i) & 1;
-    }
+    for (int i = 0; i < g->nsegs; i++)
+        cdp_segments_count(g->segs[i].pass, i, c->add, c->del);
 }
 
 /* The read statement: id, document and the conditions' columns of profiles; where is what
@@ -1816,19 +1540,13 @@ int cdp_pg_segments_apply(PGconn *db, struct cdp_segment_batch *b)
     int rc = ensure_functions(db);
     if (rc)
         return rc;
-    if (b->chunk <= 0)
-        b->chunk = DEFAULT_CHUNK;
-    if (b->txn_rows <= 0)
-        b->txn_rows = DEFAULT_TXN_ROWS;
-    b->scanned = 0;
+    cdp_segments_begin(b, DEFAULT_CHUNK, DEFAULT_TXN_ROWS);
     int n = (int)b->nsegs, ntr = 0;
     struct seg *segs = calloc((size_t)(n ? n : 1), sizeof(*segs));
     if (!segs)
         return CDP_E_NOMEM;
     for (int i = 0; i < n && !rc; i++) {
         struct cdp_segment_pass *p = &b->segs[i];
-        p->applied = p->translated = false;
-        p->added = p->removed = 0;
         segs[i].pass = p;
         segs[i].col = -1;
         rc = cdp_query_new(&segs[i].q, p->cond, b->now_us, "profile");

@@ -18,7 +18,7 @@
  *
  * The SQL is NULL-as-false: AND and OR keep that meaning, so only NOT needs care and is always
  * written CASE WHEN x THEN 0 ELSE 1 END. Values are always bound parameters; JSON paths go into
- * the text, but only after key_ok() has checked every key against [A-Za-z0-9_]. */
+ * the text, but only after cdp_search_key_ok() has checked every key against [A-Za-z0-9_]. */
 #include "store/sqlite_tql.h"
 
 #include "core/clock.h"
@@ -28,7 +28,9 @@
 #include "flow/segment.h"
 #include "flow/tql.h"
 #include "store/query.h"
+#include "store/search_common.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,18 +46,6 @@
 /* DBL_EPSILON as SQLite reads it back exactly: cJSON_Compare's number tolerance. */
 #define DBL_EPS_SQL "2.220446049250313e-16"
 
-/* A field a table keeps in a column of its own. */
-enum col_kind {
-    COL_TEXT,   /* always the field's value, a string (the field is never missing) */
-    COL_ISO_US, /* the field's ISO 8601 time in microseconds; 0 when it is none */
-};
-
-struct col {
-    const char *path; /* dot path of the field */
-    const char *name; /* the column */
-    enum col_kind kind;
-};
-
 /* How an operand is read in SQL. */
 struct acc {
     char type[ACC_LEN];  /* its JSON kind, NULL when missing */
@@ -67,23 +57,14 @@ struct acc {
 struct tr {
     struct cdp_sql_cond *c;
     bool ascii_case;
-    const struct col *cols; /* the table's column fields, ncols of them */
+    const struct cdp_col *cols; /* the table's column fields, ncols of them */
     int ncols;
     int rc;
 };
 
-static void unsupported(struct tr *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void unsupported(struct tr *t, const char *fmt, ...)
-{
-    if (t->rc)
-        return;
-    t->rc = CDP_E_UNSUPPORTED;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(t->c->why, sizeof(t->c->why), fmt, ap);
-    va_end(ap);
-}
+/* Refuses the translation (the first failure stands), the reason in the condition's why. */
+#define unsupported(t, ...)                                                                        \
+    cdp_search_unsupported(&(t)->rc, (t)->c->why, sizeof((t)->c->why), __VA_ARGS__)
 
 static void put(struct tr *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -170,29 +151,12 @@ static int p_int(struct tr *t, int64_t i)
     return param(t, (struct cdp_sql_param){.kind = CDP_SQL_INT, .i = i});
 }
 
-/* The whitelist: a key goes into the SQL text only when it is [A-Za-z0-9_]+ and not all digits
- * (tql.c reads a number as an array index, SQLite's $.0 as an object key). */
-static bool key_ok(const char *k)
-{
-    bool digits_only = true;
-    if (!*k)
-        return false;
-    for (const char *p = k; *p; p++) {
-        char ch = *p;
-        bool digit = ch >= '0' && ch <= '9';
-        if (!digit && !(ch >= 'a' && ch <= 'z') && !(ch >= 'A' && ch <= 'Z') && ch != '_')
-            return false;
-        digits_only = digits_only && digit;
-    }
-    return !digits_only;
-}
-
 /* "$.a.b" for the field of n (a test). */
 static bool field_path(struct tr *t, const struct cdp_query_node *n, char *out, size_t outlen)
 {
     size_t len = (size_t)snprintf(out, outlen, "$");
     for (int i = 0; i < n->nkeys; i++) {
-        if (!key_ok(n->keys[i])) {
+        if (!cdp_search_key_ok(n->keys[i])) {
             unsupported(t, "key \"%.40s\" is not [A-Za-z0-9_] (or is a number)", n->keys[i]);
             return false;
         }
@@ -365,11 +329,6 @@ static void eq(struct tr *t, const struct acc *a, const struct cdp_query_value *
     put(t, ")");
 }
 
-static const char *op_sql(enum cdp_query_op op)
-{
-    return op == CDP_QUERY_GT ? ">" : op == CDP_QUERY_GE ? ">=" : op == CDP_QUERY_LT ? "<" : "<=";
-}
-
 /* order(l, c) op 0 of tql.c: numbers with numbers, strings with strings, times with strings
  * that parse as times; anything else is unordered (false). */
 static void ord(struct tr *t, const struct acc *a, enum cdp_query_op op,
@@ -377,14 +336,15 @@ static void ord(struct tr *t, const struct acc *a, enum cdp_query_op op,
 {
     switch (c->kind) {
     case CDP_QV_NUM:
-        put(t, "(%s IN ('integer','real') AND (%s + 0.0) %s ?%d)", a->type, a->value, op_sql(op),
-            p_real(t, c->num));
+        put(t, "(%s IN ('integer','real') AND (%s + 0.0) %s ?%d)", a->type, a->value,
+            cdp_search_op_sql(op), p_real(t, c->num));
         break;
     case CDP_QV_STR:
-        put(t, "(%s = 'text' AND %s %s ?%d)", a->type, a->str, op_sql(op), p_text(t, c->s));
+        put(t, "(%s = 'text' AND %s %s ?%d)", a->type, a->str, cdp_search_op_sql(op),
+            p_text(t, c->s));
         break;
     case CDP_QV_TIME:
-        put(t, "(%s = 'text' AND cdp_iso_us(%s) %s ?%d)", a->type, a->str, op_sql(op),
+        put(t, "(%s = 'text' AND cdp_iso_us(%s) %s ?%d)", a->type, a->str, cdp_search_op_sql(op),
             p_int(t, c->time_us));
         break;
     default:
@@ -448,32 +408,6 @@ static void starts_ends(struct tr *t, const struct acc *a, const struct cdp_quer
     put(t, ")");
 }
 
-static bool is_order(enum cdp_query_op op)
-{
-    return op == CDP_QUERY_GT || op == CDP_QUERY_GE || op == CDP_QUERY_LT || op == CDP_QUERY_LE;
-}
-
-/* The column that keeps the field of n as it is (no fold), or NULL. */
-static const struct col *column_of(const struct tr *t, const struct cdp_query_node *n)
-{
-    char dotted[PATH_LEN];
-    size_t len = 0;
-    if (n->fold != CDP_QUERY_AS_IS)
-        return NULL;
-    for (int k = 0; k < n->nkeys; k++) {
-        if (strchr(n->keys[k], '.')) /* a bracketed key: not the column's path */
-            return NULL;
-        len += (size_t)snprintf(dotted + len, len < sizeof(dotted) ? sizeof(dotted) - len : 0,
-                                "%s%s", k ? "." : "", n->keys[k]);
-        if (len >= sizeof(dotted))
-            return NULL;
-    }
-    for (int i = 0; i < t->ncols; i++)
-        if (strcmp(t->cols[i].path, dotted) == 0)
-            return &t->cols[i];
-    return NULL;
-}
-
 /* The strings of a list, as an SQL list of parameters "(?1,?2)"; "()" when it has none. */
 static void string_items(struct tr *t, const cJSON *list)
 {
@@ -496,11 +430,11 @@ static void test(struct tr *t, const struct cdp_query_node *n);
  * the document instead. */
 static bool column_test(struct tr *t, const struct cdp_query_node *n)
 {
-    const struct col *col = column_of(t, n);
+    const struct cdp_col *col = cdp_search_column(t->cols, t->ncols, n, true);
     const struct cdp_query_value *v = &n->value;
     if (!col)
         return false;
-    if (col->kind == COL_TEXT) { /* a string that is always there */
+    if (col->kind == CDP_COL_TEXT) { /* a string that is always there */
         if ((n->op == CDP_QUERY_EQ || n->op == CDP_QUERY_NE) && v->kind == CDP_QV_STR) {
             put(t, "(%s %s ?%d)", col->name, n->op == CDP_QUERY_EQ ? "=" : "<>", p_text(t, v->s));
         } else if ((n->op == CDP_QUERY_EQ || n->op == CDP_QUERY_NE) && v->kind == CDP_QV_LIST) {
@@ -508,20 +442,20 @@ static bool column_test(struct tr *t, const struct cdp_query_node *n)
             put(t, "(%s %sIN ", col->name, n->op == CDP_QUERY_EQ ? "" : "NOT ");
             string_items(t, v->list);
             put(t, ")");
-        } else if (is_order(n->op) && v->kind == CDP_QV_STR) {
-            put(t, "(%s %s ?%d)", col->name, op_sql(n->op), p_text(t, v->s));
+        } else if (cdp_search_is_order(n->op) && v->kind == CDP_QV_STR) {
+            put(t, "(%s %s ?%d)", col->name, cdp_search_op_sql(n->op), p_text(t, v->s));
         } else {
             return false;
         }
         return true;
     }
-    /* COL_ISO_US: the column is the field's time where it has one; a 0 may be the field
+    /* CDP_COL_ISO_US: the column is the field's time where it has one; a 0 may be the field
      * without one, so there the document says. */
-    if (!(is_order(n->op) || n->op == CDP_QUERY_EQ) || v->kind != CDP_QV_TIME)
+    if (!(cdp_search_is_order(n->op) || n->op == CDP_QUERY_EQ) || v->kind != CDP_QV_TIME)
         return false;
-    put(t, "(%s %s ?%d AND (%s <> 0 OR ", col->name, n->op == CDP_QUERY_EQ ? "=" : op_sql(n->op),
-        p_int(t, v->time_us), col->name);
-    const struct col *cols = t->cols;
+    put(t, "(%s %s ?%d AND (%s <> 0 OR ", col->name,
+        n->op == CDP_QUERY_EQ ? "=" : cdp_search_op_sql(n->op), p_int(t, v->time_us), col->name);
+    const struct cdp_col *cols = t->cols;
     t->cols = NULL; /* the document's own test */
     test(t, n);
     t->cols = cols;
@@ -622,7 +556,7 @@ static void node(struct tr *t, const struct cdp_query_node *n)
 }
 
 /* Prints n, with the columns cols (may be NULL) standing for their fields. */
-static int print_node(const struct cdp_query_node *n, const struct col *cols, int ncols,
+static int print_node(const struct cdp_query_node *n, const struct cdp_col *cols, int ncols,
                       bool ascii_case, struct cdp_sql_cond *out)
 {
     struct tr t = {.c = out, .ascii_case = ascii_case, .cols = cols, .ncols = ncols};
@@ -810,31 +744,31 @@ static int exec(struct run *r, const char *sql)
     return sqlite3_exec(r->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : db_fail(r->db, sql);
 }
 
-static bool has_name(const cJSON *segs, const char *name)
-{
-    const cJSON *it;
-    cJSON_ArrayForEach(it, segs)
-    {
-        if (cJSON_IsString(it) && strcmp(it->valuestring, name) == 0)
-            return true;
-    }
-    return false;
-}
+/* The row judge_row judges. */
+struct row {
+    struct run *r;
+    sqlite3_stmt *st;
+    struct seg *segs;
+    cJSON *doc; /* the document, parsed when first needed */
+};
 
-/* Whether segment i holds for the current row of st: its column, or, for a condition left to C,
- * cdp_tql_eval on the document (parsed once per row into *doc). */
-static int holds(struct run *r, sqlite3_stmt *st, const struct seg *g, cJSON **doc, bool *out)
+/* Whether segment i holds for the current row: its column, or, for a condition left to C,
+ * cdp_tql_eval on the document (parsed once per row). A cdp_segments_judge verdict. */
+static int holds(void *ud, int i, struct cdp_segment_pass **p, bool *out)
 {
+    struct row *w = ud;
+    const struct seg *g = &w->segs[i];
+    *p = g->pass;
     if (g->col >= 0) {
-        *out = sqlite3_column_int(st, g->col) != 0;
+        *out = sqlite3_column_int(w->st, g->col) != 0;
         return 0;
     }
-    if (!*doc && !(*doc = cdp_json_parse((const char *)sqlite3_column_text(st, 3),
-                                         (size_t)sqlite3_column_bytes(st, 3), NULL)))
+    if (!w->doc && !(w->doc = cdp_json_parse((const char *)sqlite3_column_text(w->st, 3),
+                                             (size_t)sqlite3_column_bytes(w->st, 3), NULL)))
         return CDP_E_NOMEM;
-    struct cdp_refs refs = {.profile = *doc};
+    struct cdp_refs refs = {.profile = w->doc};
     char err[160];
-    return cdp_tql_eval(g->pass->cond, &refs, r->b->now_us, out, err, sizeof(err));
+    return cdp_tql_eval(g->pass->cond, &refs, w->r->b->now_us, out, err, sizeof(err));
 }
 
 /* Applies the group's conditions, as the current row of st has them (rowid, segments kind,
@@ -843,7 +777,7 @@ static int holds(struct run *r, sqlite3_stmt *st, const struct seg *g, cJSON **d
  * new list printed into c->lists) with the segments it joins and leaves. */
 static int judge_row(struct run *r, sqlite3_stmt *st, struct seg *segs, int n, struct cands *c)
 {
-    cJSON *stub = cJSON_CreateObject(), *doc = NULL;
+    cJSON *stub = cJSON_CreateObject();
     if (!stub)
         return CDP_E_NOMEM;
     const char *kind = (const char *)sqlite3_column_text(st, 1);
@@ -857,18 +791,9 @@ static int judge_row(struct run *r, sqlite3_stmt *st, struct seg *segs, int n, s
         }
     }
     struct cand k = {.rowid = sqlite3_column_int64(st, 0)};
-    int rc = 0;
-    for (int i = 0; i < n && rc >= 0; i++) {
-        struct cdp_segment_pass *p = segs[i].pass;
-        bool was = has_name(cJSON_GetObjectItemCaseSensitive(stub, "segments"), p->name), yes;
-        if ((rc = holds(r, st, &segs[i], &doc, &yes)) < 0)
-            break;
-        rc = cdp_segment_set_member(stub, p->name, p->remove_when_false, yes, r->b->now_us);
-        if (rc > 0) /* a change adds a missing name or removes one occurrence */
-            *(was ? &k.del : &k.add) |= 1u << i;
-    }
-    if (rc >= 0 && (k.add | k.del)) {
-        rc = 0;
+    struct row w = {.r = r, .st = st, .segs = segs};
+    int rc = cdp_segments_judge(stub, n, r->b->now_us, holds, &w, &k.add, &k.del);
+    if (!rc && (k.add | k.del)) {
         /* Only changing rows pay for the fingerprint; the text is SQLite's, not copied. */
         k.fp = fnv(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3));
         if (c->n == c->cap) {
@@ -887,7 +812,7 @@ static int judge_row(struct run *r, sqlite3_stmt *st, struct seg *segs, int n, s
         }
     }
     cJSON_Delete(stub);
-    cJSON_Delete(doc);
+    cJSON_Delete(w.doc);
     return rc < 0 ? rc : 0;
 }
 
@@ -926,10 +851,8 @@ static int update_rows(struct run *r, struct seg *segs, int nsegs, struct cands 
         if (!hit || hit->done)
             continue;
         hit->done = true;
-        for (int i = 0; i < nsegs; i++) {
-            segs[i].pass->added += (hit->add >> i) & 1;
-            segs[i].pass->removed += (hit->del >> i) & 1;
-        }
+        for (int i = 0; i < nsegs; i++)
+            cdp_segments_count(segs[i].pass, i, hit->add, hit->del);
     }
     sqlite3_reset(st);
     return step == SQLITE_DONE ? 0 : db_fail(r->db, "update");
@@ -1121,11 +1044,7 @@ int cdp_sqlite_segments_apply(sqlite3 *db, struct cdp_segment_batch *b)
         rc = db_fail(db, "cdp_fp");
     if (rc)
         return rc;
-    if (b->chunk <= 0)
-        b->chunk = DEFAULT_CHUNK;
-    if (b->txn_rows <= 0)
-        b->txn_rows = DEFAULT_TXN_ROWS;
-    b->scanned = 0;
+    cdp_segments_begin(b, DEFAULT_CHUNK, DEFAULT_TXN_ROWS);
     cdp_clock_iso(b->now_us, r.iso);
     cdp_buf_init(&r.text, 0);
     struct seg *segs = calloc(b->nsegs ? b->nsegs : 1, sizeof(*segs));
@@ -1135,10 +1054,7 @@ int cdp_sqlite_segments_apply(sqlite3 *db, struct cdp_segment_batch *b)
      * read and written once; with none translated it is all the caller's (CDP_E_UNSUPPORTED). */
     int n = (int)b->nsegs, ntr = 0;
     for (int i = 0; i < n && !rc; i++) {
-        struct cdp_segment_pass *p = &b->segs[i];
-        p->applied = p->translated = false;
-        p->added = p->removed = 0;
-        segs[i].pass = p;
+        segs[i].pass = &b->segs[i];
         bool ok = false;
         rc = seg_translate(&r, &segs[i], &ok);
         segs[i].col = ok ? 0 : -1;
@@ -1175,25 +1091,25 @@ int cdp_sqlite_segments_apply(sqlite3 *db, struct cdp_segment_batch *b)
 /* The fields each table keeps in columns of their own. An event's source and session id are
  * columns too, but a document may hold another kind of value there than the string the column
  * keeps, so only counts by value read them (terms_cols). */
-static const struct col event_cols[] = {
-    {"id", "id", COL_TEXT},
-    {"type", "type", COL_TEXT},
-    {"metadata.time.insert", "inserted", COL_ISO_US},
+static const struct cdp_col event_cols[] = {
+    {"id", "id", CDP_COL_TEXT},
+    {"type", "type", CDP_COL_TEXT},
+    {"metadata.time.insert", "inserted", CDP_COL_ISO_US},
 };
-static const struct col event_terms_cols[] = {
-    {"id", "id", COL_TEXT},
-    {"type", "type", COL_TEXT},
-    {"source.id", "source_id", COL_TEXT},
-    {"session.id", "session_id", COL_TEXT},
+static const struct cdp_col event_terms_cols[] = {
+    {"id", "id", CDP_COL_TEXT},
+    {"type", "type", CDP_COL_TEXT},
+    {"source.id", "source_id", CDP_COL_TEXT},
+    {"session.id", "session_id", CDP_COL_TEXT},
 };
-static const struct col id_cols[] = {{"id", "id", COL_TEXT}};
+static const struct cdp_col id_cols[] = {{"id", "id", CDP_COL_TEXT}};
 
 #define PROFILE_TIME "cdp_iso_us(json_extract(doc,'$.metadata.time.update'))"
 #define SESSION_TIME "cdp_iso_us(json_extract(doc,'$.metadata.time.insert'))"
 
 struct table {
     const char *name;
-    const struct col *cols, *terms_cols;
+    const struct cdp_col *cols, *terms_cols;
     int ncols, nterms_cols;
     const char *time;         /* the document's time in microseconds (NULL: none), as SQL */
     const char *order;        /* newest first by time */
@@ -1213,9 +1129,6 @@ static const struct table tables[] = {
                        "inserted DESC, seq DESC", "inserted DESC, seq DESC", true, "type"},
 };
 
-/* Most distinct values a histogram's group_by or terms counts in C before it gives up. */
-#define MAX_C_VALUES 10000
-
 struct plan {
     sqlite3 *db;
     const struct table *tb;
@@ -1223,6 +1136,7 @@ struct plan {
     struct cdp_query *q;
     struct cdp_sql_cond where; /* the terms SQL answers; "1" when none */
     bool in_c;                 /* the condition is evaluated in C on the rows where selects */
+    bool ascii;                /* lower()/upper() are ASCII-only */
     char *sql;                 /* the last statement built (free()) */
 };
 
@@ -1254,6 +1168,20 @@ static void plan_fini(struct plan *p)
     memset(p, 0, sizeof(*p));
 }
 
+/* Prints a term of the WHERE (ud the plan); a term left to C takes its parameters back. */
+static int plan_term(void *ud, const struct cdp_query_node *n)
+{
+    struct plan *p = ud;
+    int nparams = p->where.nparams;
+    int rc = print_node(n, p->tb->cols, p->tb->ncols, p->ascii, &p->where);
+    if (rc == CDP_E_UNSUPPORTED) {
+        for (int k = nparams; k < p->where.nparams; k++)
+            free(p->where.params[k].bytes);
+        p->where.nparams = nparams;
+    }
+    return rc;
+}
+
 /* Builds p for s. Each term of the query's top-level AND that prints is ANDed into the WHERE,
  * the others are left to C; with range_only (a WHERE SQLite could not prepare) only the time
  * range is. */
@@ -1264,48 +1192,13 @@ static int plan_open(struct plan *p, sqlite3 *db, const struct cdp_search *s, bo
     p->s = s;
     p->tb = &tables[s->kind];
     cond_init(&p->where, 0);
-    bool ascii;
-    int rc = ensure_functions(db, &ascii);
+    int rc = ensure_functions(db, &p->ascii);
     if (!rc)
-        rc = cdp_query_new(&p->q, s->where, s->now_us, cdp_doc_source(s->kind));
-    if (!rc && s->ranged)
-        rc = cdp_query_add_range(p->q, cdp_doc_time_field(s->kind), s->from_us, s->to_us);
+        rc = cdp_search_query(s, &p->q);
     if (rc)
         return rc;
-    int n, printed = 0;
-    struct cdp_query_node *const *terms = cdp_query_terms(p->q, &n);
-    for (int i = 0; i < n && !rc; i++) {
-        if (terms[i]->op == CDP_QUERY_TRUE)
-            continue;
-        if (range_only && !(s->ranged && i < 2)) {
-            p->in_c = true;
-            continue;
-        }
-        size_t len = p->where.sql.len;
-        int nparams = p->where.nparams;
-        if (printed && cdp_buf_puts(&p->where.sql, " AND "))
-            return CDP_E_NOMEM;
-        rc = print_node(terms[i], p->tb->cols, p->tb->ncols, ascii, &p->where);
-        if (rc == CDP_E_UNSUPPORTED) { /* this term is C's */
-            cdp_debug("search: evaluated in C: %s", p->where.why);
-            p->where.sql.len = len;
-            if (p->where.sql.data)
-                p->where.sql.data[len] = '\0';
-            p->where.sql.failed = false;
-            for (int k = nparams; k < p->where.nparams; k++)
-                free(p->where.params[k].bytes);
-            p->where.nparams = nparams;
-            p->in_c = true;
-            rc = 0;
-            continue;
-        }
-        printed++;
-    }
-    if (!rc && !printed && cdp_buf_puts(&p->where.sql, "1"))
-        rc = CDP_E_NOMEM;
-    if (!rc && p->where.sql.failed)
-        rc = CDP_E_NOMEM;
-    return rc;
+    int keep = !range_only ? INT_MAX : s->ranged ? 2 : 0;
+    return cdp_search_where(p->q, keep, &p->where.sql, p->where.why, "1", plan_term, p, &p->in_c);
 }
 
 /* Prepares the statement fmt (its %s filled in by the caller's arguments) and binds the WHERE's
@@ -1380,19 +1273,6 @@ static cJSON *row_doc(sqlite3_stmt *st, int col)
                           (size_t)sqlite3_column_bytes(st, col), NULL);
 }
 
-/* Whether the condition holds for doc. */
-static int holds_in_c(const struct plan *p, cJSON *doc, bool *yes)
-{
-    struct cdp_refs r = {0};
-    cJSON **slot = p->s->kind == CDP_DOC_PROFILE   ? &r.profile
-                   : p->s->kind == CDP_DOC_SESSION ? &r.session
-                                                   : &r.event;
-    *slot = doc;
-    char err[160];
-    *yes = true;
-    return p->s->where ? cdp_tql_eval(p->s->where, &r, p->s->now_us, yes, err, sizeof(err)) : 0;
-}
-
 static int search_sql(struct plan *p, sqlite3_stmt *page, cJSON *list, long *total)
 {
     const struct cdp_search *s = p->s;
@@ -1429,34 +1309,15 @@ static int search_sql(struct plan *p, sqlite3_stmt *page, cJSON *list, long *tot
 
 static int search_c(struct plan *p, sqlite3_stmt *st, cJSON *list, long *total)
 {
-    const struct cdp_search *s = p->s;
-    long matched = 0, end = (long)s->start + s->limit;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        cJSON *doc = row_doc(st, 0);
-        bool yes;
-        if (!doc)
-            return CDP_E_NOMEM;
-        int rc = holds_in_c(p, doc, &yes);
-        if (rc < 0) {
-            cJSON_Delete(doc);
+    struct cdp_search_page pg = {.s = p->s, .list = list};
+    bool full = false;
+    int step, rc = 0;
+    while (!full && (step = sqlite3_step(st)) == SQLITE_ROW)
+        if ((rc = cdp_search_page_take(&pg, row_doc(st, 0), &full)))
             return rc;
-        }
-        if (yes && matched >= s->start && matched < end) {
-            if (!cJSON_AddItemToArray(list, doc)) {
-                cJSON_Delete(doc);
-                return CDP_E_NOMEM;
-            }
-        } else {
-            cJSON_Delete(doc);
-        }
-        matched += yes;
-        if (matched >= end && s->max_total > 0 && matched >= s->max_total)
-            break;
-    }
     if (step != SQLITE_DONE && step != SQLITE_ROW)
         return search_fail(p->db, "scan");
-    *total = s->max_total > 0 && matched > s->max_total ? s->max_total : matched;
+    *total = cdp_search_page_total(&pg);
     return 0;
 }
 
@@ -1512,104 +1373,10 @@ static int value_rows(struct plan *p, const char *path, struct cdp_buf *b)
                           tsql, tb->name, p->where.sql.data, path);
 }
 
-/* The text values of doc at path (a plain dot path): itself when a string, its distinct
- * strings when a list; calls fn for each. */
-static int each_value(const cJSON *doc, const char *path, int (*fn)(void *ud, const char *v),
-                      void *ud)
-{
-    char key[80];
-    const cJSON *cur = doc;
-    for (const char *s = path; cur && *s;) {
-        size_t n = strcspn(s, ".");
-        snprintf(key, sizeof(key), "%.*s", (int)n, s);
-        cur = cJSON_IsObject(cur) ? cJSON_GetObjectItemCaseSensitive(cur, key) : NULL;
-        s += n + (s[n] == '.');
-    }
-    if (cJSON_IsString(cur))
-        return fn(ud, cur->valuestring);
-    if (!cJSON_IsArray(cur))
-        return 0;
-    const cJSON *it, *before;
-    cJSON_ArrayForEach(it, cur)
-    {
-        if (!cJSON_IsString(it))
-            continue;
-        bool dup = false;
-        for (before = cur->child; before != it && !dup; before = before->next)
-            dup = cJSON_IsString(before) && strcmp(before->valuestring, it->valuestring) == 0;
-        int rc = dup ? 0 : fn(ud, it->valuestring);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
-/* Counts per value, in C: an object {value: [total, bucket counts...]}. */
-struct tally {
-    cJSON *map;
-    int nbuckets; /* 0: terms */
-    int bucket;   /* of the current document */
-    long distinct;
-};
-
-static int tally_add(void *ud, const char *v)
-{
-    struct tally *t = ud;
-    cJSON *e = cJSON_GetObjectItemCaseSensitive(t->map, v);
-    if (!e) {
-        if (++t->distinct > MAX_C_VALUES)
-            return CDP_E_INVALID;
-        e = cJSON_CreateArray();
-        for (int i = 0; e && i <= t->nbuckets; i++)
-            cJSON_AddItemToArray(e, cJSON_CreateNumber(0));
-        if (!e || cJSON_GetArraySize(e) != t->nbuckets + 1 ||
-            !cJSON_AddItemToObject(t->map, v, e)) {
-            cJSON_Delete(e);
-            return CDP_E_NOMEM;
-        }
-    }
-    cJSON *n = cJSON_GetArrayItem(e, 0);
-    cJSON_SetNumberValue(n, n->valuedouble + 1);
-    if (t->nbuckets) {
-        n = cJSON_GetArrayItem(e, t->bucket + 1);
-        cJSON_SetNumberValue(n, n->valuedouble + 1);
-    }
-    return 0;
-}
-
-static int by_count(const void *a, const void *b)
-{
-    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-    double nx = x->child->valuedouble, ny = y->child->valuedouble;
-    return nx > ny ? -1 : nx < ny ? 1 : strcmp(x->string, y->string);
-}
-
-/* The entries of a tally most first (ties by value), at most limit of them, detached into a new
- * array. */
-static cJSON *tally_top(struct tally *t, int limit)
-{
-    int n = cJSON_GetArraySize(t->map), k = 0;
-    cJSON **v = malloc((size_t)(n ? n : 1) * sizeof(*v)), *out = cJSON_CreateArray(), *e;
-    if (!v || !out) {
-        free(v);
-        cJSON_Delete(out);
-        return NULL;
-    }
-    cJSON_ArrayForEach(e, t->map)
-    {
-        v[k++] = e;
-    }
-    qsort(v, (size_t)n, sizeof(*v), by_count);
-    for (int i = 0; i < n && i < limit; i++)
-        cJSON_AddItemToArray(out, cJSON_DetachItemViaPointer(t->map, v[i]));
-    free(v);
-    return out;
-}
-
 /* One pass in C over the rows WHERE selects (rowid, time, doc): each document the condition
  * holds for is counted in total, in counts[bucket] (h), and its values at path in t. */
 static int pass_c(struct plan *p, sqlite3_stmt *st, const struct cdp_histogram *h, long *counts,
-                  const char *path, struct tally *t, long *total)
+                  const char *path, struct cdp_tally *t, long *total)
 {
     int step, rc = 0;
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1617,35 +1384,17 @@ static int pass_c(struct plan *p, sqlite3_stmt *st, const struct cdp_histogram *
         bool yes;
         if (!doc)
             return CDP_E_NOMEM;
-        rc = holds_in_c(p, doc, &yes);
-        if (!rc && yes) {
-            int64_t b = h ? (sqlite3_column_int64(st, 1) - h->origin_us) / h->width_us : 0;
-            if (!h || (sqlite3_column_type(st, 1) != SQLITE_NULL && b >= 0 && b < h->nbuckets)) {
-                ++*total;
-                if (counts)
-                    counts[b]++;
-                if (t) {
-                    t->bucket = (int)b;
-                    rc = each_value(doc, path, tally_add, t);
-                }
-            }
-        }
+        int b;
+        rc = cdp_search_holds(p->s, doc, &yes);
+        if (!rc && yes &&
+            cdp_histogram_bucket(h, sqlite3_column_type(st, 1) != SQLITE_NULL,
+                                 sqlite3_column_int64(st, 1), &b))
+            rc = cdp_histogram_count(total, counts, b, t, t ? cdp_search_at(doc, path) : NULL);
         cJSON_Delete(doc);
     }
     if (!rc && step != SQLITE_DONE)
         rc = search_fail(p->db, "scan");
     return rc;
-}
-
-static cJSON *counts_json(const long *c, int n)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (int i = 0; a && i < n; i++)
-        if (!cJSON_AddItemToArray(a, cJSON_CreateNumber((double)c[i]))) {
-            cJSON_Delete(a);
-            return NULL;
-        }
-    return a;
 }
 
 /* Histogram counts in SQL, no group_by: bucket by bucket over the time index (by_scan: the
@@ -1661,10 +1410,8 @@ static int histogram_sql(struct plan *p, const struct cdp_search *s, const struc
         rc = plan_prepare(p, &st, "SELECT count(*) FROM %s WHERE %s AND %s >= ?%d AND %s <= ?%d",
                           tb->name, p->where.sql.data, tb->time, n + 1, tb->time, n + 2);
         for (int i = 0; !rc && i < h->nbuckets; i++) {
-            int64_t lo = h->origin_us + i * h->width_us, hi = lo + h->width_us - 1;
-            lo = lo > s->from_us ? lo : s->from_us;
-            hi = hi < s->to_us ? hi : s->to_us;
-            if (lo > hi)
+            int64_t lo, hi;
+            if (!cdp_histogram_span(h, i, s->from_us, s->to_us, &lo, &hi))
                 continue;
             /* lo > 0: a row without a time (0) is never in it, so the column is exact */
             sqlite3_bind_int64(st, n + 1, lo);
@@ -1684,14 +1431,9 @@ static int histogram_sql(struct plan *p, const struct cdp_search *s, const struc
             sqlite3_bind_int64(st, n + 1, h->origin_us);
             sqlite3_bind_int64(st, n + 2, h->width_us);
         }
-        while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-            int64_t b = sqlite3_column_int64(st, 0);
-            long c = (long)sqlite3_column_int64(st, 1);
-            if (b >= 0 && b < h->nbuckets) {
-                counts[b] += c;
-                *total += c;
-            }
-        }
+        while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+            cdp_histogram_add(h, sqlite3_column_int64(st, 0), (long)sqlite3_column_int64(st, 1),
+                              counts, total);
         if (!rc && step != SQLITE_DONE)
             rc = search_fail(p->db, "histogram");
     }
@@ -1779,7 +1521,7 @@ static char *new_groups(const cJSON *top, int nbuckets, cJSON *groups)
     {
         cJSON *g = cJSON_CreateObject();
         cdp_json_put_str(g, "name", cdp_json_str(e, "name"));
-        cdp_json_put(g, "counts", zero ? counts_json(zero, nbuckets) : NULL);
+        cdp_json_put(g, "counts", zero ? cdp_histogram_counts_json(zero, nbuckets) : NULL);
         cJSON_AddItemToArray(groups, g);
         cJSON_AddItemToArray(names, cJSON_CreateString(cdp_json_str(e, "name")));
     }
@@ -1818,10 +1560,8 @@ static int groups_by_scan(struct plan *p, const struct cdp_search *s, const stru
         cJSON *c = cJSON_GetObjectItemCaseSensitive(g, "counts");
         sqlite3_bind_text(st, n + 1, cdp_json_str(g, "name"), -1, SQLITE_TRANSIENT);
         for (int i = 0; !rc && i < h->nbuckets; i++) {
-            int64_t lo = h->origin_us + i * h->width_us, hi = lo + h->width_us - 1;
-            lo = lo > s->from_us ? lo : s->from_us;
-            hi = hi < s->to_us ? hi : s->to_us;
-            if (lo > hi)
+            int64_t lo, hi;
+            if (!cdp_histogram_span(h, i, s->from_us, s->to_us, &lo, &hi))
                 continue;
             sqlite3_bind_int64(st, n + 2, lo);
             sqlite3_bind_int64(st, n + 3, hi);
@@ -1895,41 +1635,18 @@ static int count_sql(struct plan *p, long *total)
     return step == SQLITE_ROW ? 0 : search_fail(p->db, "count");
 }
 
-/* Groups from a C tally: the top group_limit values with their bucket counts. */
-static int groups_from_tally(struct tally *t, const struct cdp_histogram *h, cJSON *groups)
-{
-    cJSON *top = tally_top(t, h->group_limit), *e;
-    if (!top)
-        return CDP_E_NOMEM;
-    cJSON_ArrayForEach(e, top)
-    {
-        cJSON *g = cJSON_CreateObject(), *counts = cJSON_Duplicate(e, true);
-        cJSON_DeleteItemFromArray(counts, 0); /* the total */
-        cdp_json_put_str(g, "name", e->string);
-        cdp_json_put(g, "counts", counts);
-        cJSON_AddItemToArray(groups, g);
-    }
-    cJSON_Delete(top);
-    return 0;
-}
-
 int cdp_sqlite_histogram(sqlite3 *db, const struct cdp_search *s, const struct cdp_histogram *h,
                          cJSON **out)
 {
     struct plan p;
+    struct cdp_histogram_out o;
     sqlite3_stmt *st = NULL;
     *out = NULL;
     if (h->nbuckets <= 0 || h->width_us <= 0 || !tables[s->kind].time ||
         (h->group_by && !cdp_query_plain_path(h->group_by)))
         return CDP_E_INVALID;
-    long *counts = calloc((size_t)h->nbuckets, sizeof(long)), total = 0;
-    cJSON *res = cJSON_CreateObject(), *groups = NULL;
-    struct tally t = {.nbuckets = h->nbuckets};
-    if (!counts || !res) {
-        free(counts);
-        cJSON_Delete(res);
+    if (cdp_histogram_begin(&o, h))
         return CDP_E_NOMEM;
-    }
     /* Bucket by bucket over the time index: the plan without the range (each bucket's part of
      * it is added); but C, when it evaluates the condition, scans the whole range at once. */
     const struct table *tb = &tables[s->kind];
@@ -1947,38 +1664,26 @@ int cdp_sqlite_histogram(sqlite3 *db, const struct cdp_search *s, const struct c
         by_scan = false;
         rc = plan_start(&p, db, s, SCAN_ROWS, &st);
     }
-    if (!rc && h->group_by && !(groups = cJSON_AddArrayToObject(res, "groups")))
-        rc = CDP_E_NOMEM;
     if (!rc && !p.in_c) {
         if (h->group_by && by_scan) {
-            rc = groups_by_scan(&p, s, h, counts, groups, &total);
+            rc = groups_by_scan(&p, s, h, o.counts, o.groups, &o.total);
         } else if (h->group_by) {
-            if (!(rc = count_sql(&p, &total)))
-                rc = groups_sql(&p, h, groups);
+            if (!(rc = count_sql(&p, &o.total)))
+                rc = groups_sql(&p, h, o.groups);
         } else {
-            rc = histogram_sql(&p, s, h, by_scan, counts, &total);
+            rc = histogram_sql(&p, s, h, by_scan, o.counts, &o.total);
         }
     } else if (!rc) {
-        if (h->group_by && !(t.map = cJSON_CreateObject()))
+        if (h->group_by && !(o.t.map = cJSON_CreateObject()))
             rc = CDP_E_NOMEM;
         if (!rc)
-            rc = pass_c(&p, st, h, counts, h->group_by, h->group_by ? &t : NULL, &total);
+            rc = pass_c(&p, st, h, o.counts, h->group_by, h->group_by ? &o.t : NULL, &o.total);
         if (!rc && h->group_by)
-            rc = groups_from_tally(&t, h, groups);
+            rc = cdp_tally_groups(&o.t, h->group_limit, o.groups);
     }
     sqlite3_finalize(st);
     plan_fini(&p);
-    cJSON_Delete(t.map);
-    cdp_json_put_num(res, "total", (double)total);
-    if (!rc && !h->group_by)
-        cdp_json_put(res, "counts", counts_json(counts, h->nbuckets));
-    free(counts);
-    if (rc) {
-        cJSON_Delete(res);
-        return rc;
-    }
-    *out = res;
-    return 0;
+    return cdp_histogram_end(&o, h, rc, out);
 }
 
 int cdp_sqlite_terms(sqlite3 *db, const struct cdp_search *s, const char *field, int limit,
@@ -1993,23 +1698,12 @@ int cdp_sqlite_terms(sqlite3 *db, const struct cdp_search *s, const char *field,
     if (!rc && !p.in_c) {
         rc = top_values_sql(&p, field, limit, NULL, out);
     } else if (!rc) {
-        struct tally t = {.map = cJSON_CreateObject()};
+        struct cdp_tally t = {.map = cJSON_CreateObject()};
         long total = 0;
         rc = t.map ? pass_c(&p, st, NULL, NULL, field, &t, &total) : CDP_E_NOMEM;
-        cJSON *top = rc ? NULL : tally_top(&t, limit), *e;
-        if (!rc && !top)
-            rc = CDP_E_NOMEM;
-        cJSON *list = top ? cJSON_CreateArray() : NULL;
-        cJSON_ArrayForEach(e, top)
-        {
-            cJSON *x = cJSON_CreateObject();
-            cdp_json_put_str(x, "name", e->string);
-            cdp_json_put_num(x, "value", e->child->valuedouble);
-            cJSON_AddItemToArray(list, x);
-        }
-        cJSON_Delete(top);
+        if (!rc)
+            rc = cdp_tally_terms(&t, limit, out);
         cJSON_Delete(t.map);
-        *out = list;
     }
     sqlite3_finalize(st);
     plan_fini(&p);

@@ -4,8 +4,8 @@
  * built from input. A lost connection answers CDP_E_UNAVAILABLE and the next call reconnects. */
 #include "store/store.h"
 #include "store/pg_tql.h"
+#include "store/store_impl.h"
 #include "core/buf.h"
-#include "core/clock.h"
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -17,76 +17,15 @@
 #include <string.h>
 #include <time.h>
 
+#define ST_NAME(name) ST_##name,
 enum stmt_id {
-    ST_BEGIN,
+    ST_BEGIN = CDP_STORE_NSTMTS, /* before it: enum cdp_store_stmt (store_impl.h) */
+    CDP_STORE_BACKEND_STMTS(ST_NAME)
+    /* this backend's own */
     ST_BEGIN_SNAPSHOT,
-    ST_COMMIT,
-    ST_ROLLBACK,
-    ST_SAVEPOINT,
-    ST_RELEASE,
-    ST_ROLLBACK_TO,
     ST_WAL_LSN,
-    ST_PROFILE_GET,
-    ST_PROFILE_PUT,
     ST_PROFILE_PUT_FENCED,
-    ST_SESSION_GET,
-    ST_SESSION_PUT,
     ST_SESSION_PUT_FENCED,
-    ST_SESSION_TOUCH,
-    ST_EVENT_PUT,
-    ST_EVENT_GET,
-    ST_EVENTS_BY_PROFILE,
-    ST_EVENTS_COUNT_BY_PROFILE,
-    ST_ENTITY_KINDS,
-    ST_PROFILE_RESOLVE,
-    ST_PROFILE_IDS,
-    ST_PERSON_SESSIONS,
-    ST_PERSON_EVENTS,
-    ST_ERASE_EVENTS,
-    ST_ERASE_SESSIONS,
-    ST_ERASE_PROFILES,
-    ST_ERASE_IDS,
-    ST_ERASE_MERGES,
-    ST_MERGE_ALIASES,
-    ST_MERGE_SESSION_IDS,
-    ST_MERGE_EVENTS,
-    ST_MERGE_SESSIONS,
-    ST_MERGE_IDS,
-    ST_MERGE_DELETE,
-    ST_MERGE_LOG_PUT,
-    ST_MERGE_LOG_GET,
-    ST_MERGE_LOG_LIST,
-    ST_MERGE_LOG_COUNT,
-    ST_MERGE_LATER,
-    ST_UNMERGE_IDS,
-    ST_UNMERGE_EVENTS,
-    ST_UNMERGE_SESSIONS,
-    ST_MERGE_LOG_UNDONE,
-    ST_ENTITY_GET,
-    ST_ENTITY_PUT,
-    ST_ENTITY_DELETE,
-    ST_ENTITY_LIST,
-    ST_ENTITY_LIST_DESC,
-    ST_ENTITY_COUNT,
-    ST_ENTITY_VERSION,
-    ST_ENTITY_BUMP,
-    ST_USER_PUT,
-    ST_USER_GET,
-    ST_TOKEN_PUT,
-    ST_TOKEN_GET,
-    ST_TOKEN_SLIDE,
-    ST_TOKEN_DELETE,
-    ST_USER_LIST,
-    ST_USER_COUNT,
-    ST_USER_DELETE,
-    ST_TOKENS_DELETE_USER,
-    ST_AUDIT_PUT,
-    ST_AUDIT_LIST,
-    ST_AUDIT_COUNT,
-    ST_META_GET,
-    ST_META_PUT,
-    ST_SEGMENT_COUNTS,
-    ST_PROFILES_SCAN,
     ST_COUNT
 };
 
@@ -201,40 +140,40 @@ static const struct stmt_def stmts[ST_COUNT] = {
     [ST_PROFILE_RESOLVE] = {"SELECT a.profile_id FROM profile_id a JOIN profile p"
                             " ON p.id = a.profile_id WHERE a.alias = $1::text",
                             false},
-    [ST_PROFILE_IDS] = {"SELECT alias FROM profile_id WHERE profile_id = $1::text"
+    [CDP_PERSON_IDS] = {"SELECT alias FROM profile_id WHERE profile_id = $1::text"
                         " ORDER BY alias COLLATE \"C\"",
                         false},
-    [ST_PERSON_SESSIONS] = {"SELECT doc::text FROM session WHERE profile_id IN " ALIASES_OF_1
-                            " ORDER BY updated, id COLLATE \"C\"",
-                            false},
-    [ST_PERSON_EVENTS] = {"SELECT doc::text FROM event WHERE profile_id IN " ALIASES_OF_1
-                          " ORDER BY inserted, seq LIMIT $2::bigint",
-                          false},
-    [ST_ERASE_EVENTS] = {"DELETE FROM event WHERE profile_id IN " ALIASES_OF_1, true},
-    [ST_ERASE_SESSIONS] = {"DELETE FROM session WHERE profile_id IN " ALIASES_OF_1, true},
-    [ST_ERASE_PROFILES] = {"DELETE FROM profile WHERE id IN " ALIASES_OF_1, true},
-    [ST_ERASE_IDS] = {"DELETE FROM profile_id WHERE profile_id = $1::text", true},
+    [CDP_PERSON_SESSIONS] = {"SELECT doc::text FROM session WHERE profile_id IN " ALIASES_OF_1
+                             " ORDER BY updated, id COLLATE \"C\"",
+                             false},
+    [CDP_PERSON_EVENTS] = {"SELECT doc::text FROM event WHERE profile_id IN " ALIASES_OF_1
+                           " ORDER BY inserted, seq LIMIT $2::bigint",
+                           false},
+    [CDP_ERASE_EVENTS] = {"DELETE FROM event WHERE profile_id IN " ALIASES_OF_1, true},
+    [CDP_ERASE_SESSIONS] = {"DELETE FROM session WHERE profile_id IN " ALIASES_OF_1, true},
+    [CDP_ERASE_PROFILES] = {"DELETE FROM profile WHERE id IN " ALIASES_OF_1, true},
+    [CDP_ERASE_IDS] = {"DELETE FROM profile_id WHERE profile_id = $1::text", true},
     /* Merge records hold the profiles as they were: they go with the person. */
-    [ST_ERASE_MERGES] = {"DELETE FROM merge_log WHERE survivor IN " ALIASES_OF_1
-                         " OR id IN " ABSORBING(ALIASES_OF_1),
-                         true},
+    [CDP_ERASE_MERGES] = {"DELETE FROM merge_log WHERE survivor IN " ALIASES_OF_1
+                          " OR id IN " ABSORBING(ALIASES_OF_1),
+                          true},
     /* A merge moves the absorbed profile $1's rows to the survivor $2. Event rows keep the
      * profile id they were collected under, so an undo knows whose they were; their documents
      * name the survivor. */
-    [ST_MERGE_ALIASES] = {"SELECT alias FROM profile_id WHERE profile_id = $1::text"
-                          " ORDER BY alias COLLATE \"C\"",
-                          false},
-    [ST_MERGE_SESSION_IDS] = {"SELECT id FROM session WHERE profile_id IN " ALIASES_OF_1
-                              " ORDER BY id COLLATE \"C\"",
-                              false},
-    [ST_MERGE_EVENTS] = {"UPDATE event SET doc = " DOC_TO_2 " WHERE profile_id IN " ALIASES_OF_1,
-                         true},
-    [ST_MERGE_SESSIONS] = {"UPDATE session SET profile_id = $2::text, doc = " DOC_TO_2
-                           " WHERE profile_id IN " ALIASES_OF_1,
-                           true},
-    [ST_MERGE_IDS] = {"UPDATE profile_id SET profile_id = $2::text WHERE profile_id = $1::text",
-                      true},
-    [ST_MERGE_DELETE] = {"DELETE FROM profile WHERE id = $1::text", true},
+    [CDP_MERGE_ALIASES] = {"SELECT alias FROM profile_id WHERE profile_id = $1::text"
+                           " ORDER BY alias COLLATE \"C\"",
+                           false},
+    [CDP_MERGE_SESSION_IDS] = {"SELECT id FROM session WHERE profile_id IN " ALIASES_OF_1
+                               " ORDER BY id COLLATE \"C\"",
+                               false},
+    [CDP_MERGE_EVENTS] = {"UPDATE event SET doc = " DOC_TO_2 " WHERE profile_id IN " ALIASES_OF_1,
+                          true},
+    [CDP_MERGE_SESSIONS] = {"UPDATE session SET profile_id = $2::text, doc = " DOC_TO_2
+                            " WHERE profile_id IN " ALIASES_OF_1,
+                            true},
+    [CDP_MERGE_IDS] = {"UPDATE profile_id SET profile_id = $2::text WHERE profile_id = $1::text",
+                       true},
+    [CDP_MERGE_DELETE] = {"DELETE FROM profile WHERE id = $1::text", true},
     [ST_MERGE_LOG_PUT] = {"INSERT INTO merge_log(id, survivor, time, doc)"
                           " VALUES($1::text, $2::text, $3::bigint, $4::jsonb)",
                           true},
@@ -248,24 +187,24 @@ static const struct stmt_def stmts[ST_COUNT] = {
                             " OR survivor IN " PERSON_OF_1 " OR id IN " ABSORBING(PERSON_OF_1),
                             false},
     /* A later merge, not undone, whose survivor is (now) the same person as $2. */
-    [ST_MERGE_LATER] = {"SELECT id FROM merge_log WHERE seq > (SELECT seq FROM merge_log"
-                        " WHERE id = $1::text)"
-                        " AND coalesce(jsonb_typeof(doc->'undone'), 'null') = 'null'"
-                        " AND survivor IN (SELECT alias FROM profile_id"
-                        " WHERE profile_id = $2::text) ORDER BY seq LIMIT 1",
-                        false},
-    [ST_UNMERGE_IDS] = {"UPDATE profile_id SET profile_id = $1::text"
-                        " WHERE alias IN (SELECT jsonb_array_elements_text($2::jsonb))",
-                        true},
-    [ST_UNMERGE_EVENTS] = {"UPDATE event SET doc = " DOC_TO_1
-                           " WHERE profile_id IN (SELECT jsonb_array_elements_text($2::jsonb))",
-                           true},
-    [ST_UNMERGE_SESSIONS] = {"UPDATE session SET profile_id = $1::text, doc = " DOC_TO_1
-                             " WHERE id IN (SELECT jsonb_array_elements_text($2::jsonb))",
-                             true},
-    [ST_MERGE_LOG_UNDONE] = {"UPDATE merge_log SET doc = doc || jsonb_build_object('undone',"
-                             " $2::text) WHERE id = $1::text",
-                             true},
+    [CDP_MERGE_LATER] = {"SELECT id FROM merge_log WHERE seq > (SELECT seq FROM merge_log"
+                         " WHERE id = $1::text)"
+                         " AND coalesce(jsonb_typeof(doc->'undone'), 'null') = 'null'"
+                         " AND survivor IN (SELECT alias FROM profile_id"
+                         " WHERE profile_id = $2::text) ORDER BY seq LIMIT 1",
+                         false},
+    [CDP_UNMERGE_IDS] = {"UPDATE profile_id SET profile_id = $1::text"
+                         " WHERE alias IN (SELECT jsonb_array_elements_text($2::jsonb))",
+                         true},
+    [CDP_UNMERGE_EVENTS] = {"UPDATE event SET doc = " DOC_TO_1
+                            " WHERE profile_id IN (SELECT jsonb_array_elements_text($2::jsonb))",
+                            true},
+    [CDP_UNMERGE_SESSIONS] = {"UPDATE session SET profile_id = $1::text, doc = " DOC_TO_1
+                              " WHERE id IN (SELECT jsonb_array_elements_text($2::jsonb))",
+                              true},
+    [CDP_MERGE_LOG_UNDONE] = {"UPDATE merge_log SET doc = doc || jsonb_build_object('undone',"
+                              " $2::text) WHERE id = $1::text",
+                              true},
     [ST_ENTITY_GET] = {"SELECT doc::text FROM entity WHERE kind = $1::text AND id = $2::text",
                        false},
     [ST_ENTITY_PUT] = {"INSERT INTO entity(kind, id, doc, updated)"
@@ -397,6 +336,14 @@ struct pg_store {
 
 #define PS(s) ((struct pg_store *)(s))
 
+/* The text parameters of a statement (NULL: SQL NULL) as the count and array exec() and the
+ * other runners take: run(s, id, PARAMS(a, b), NULL). */
+#define PARAMS(...)                                                                                \
+    (int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)), (const char *[])          \
+    {                                                                                              \
+        __VA_ARGS__                                                                                \
+    }
+
 static int64_t now_s(void)
 {
     return (int64_t)time(NULL);
@@ -515,17 +462,26 @@ static void remember_lsn(struct pg_store *s)
     PQclear(r);
 }
 
+/* Runs a SELECT that finds a row or none: CDP_E_NOT_FOUND (and *res NULL) for none. */
+static int exec_row(struct pg_store *s, enum stmt_id id, int n, const char *const *p,
+                    PGresult **res)
+{
+    int rc = exec(s, id, n, p, res);
+    if (!rc && PQntuples(*res) == 0) {
+        PQclear(*res);
+        *res = NULL;
+        rc = CDP_E_NOT_FOUND;
+    }
+    return rc;
+}
+
 /* Runs a one-row SELECT whose first column is a document. */
 static int get_doc(struct pg_store *s, enum stmt_id id, int n, const char *const *p, cJSON **out)
 {
     PGresult *r;
-    int rc = exec(s, id, n, p, &r);
+    int rc = exec_row(s, id, n, p, &r);
     if (rc)
         return rc;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        return CDP_E_NOT_FOUND;
-    }
     *out = cdp_json_parse(PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0), NULL);
     PQclear(r);
     return *out ? 0 : CDP_E_STORE;
@@ -550,8 +506,8 @@ static int get_docs(struct pg_store *s, enum stmt_id id, int n, const char *cons
     return 0;
 }
 
-/* Runs a one-row SELECT of a count. */
-static int get_count(struct pg_store *s, enum stmt_id id, int n, const char *const *p, long *out)
+/* Runs a one-row SELECT of a number (0 when it found no row). */
+static int get_int(struct pg_store *s, enum stmt_id id, int n, const char *const *p, int64_t *out)
 {
     PGresult *r;
     *out = 0;
@@ -559,9 +515,18 @@ static int get_count(struct pg_store *s, enum stmt_id id, int n, const char *con
     if (rc)
         return rc;
     if (PQntuples(r) == 1)
-        *out = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+        *out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
     return 0;
+}
+
+/* Runs a one-row SELECT of a count. */
+static int get_count(struct pg_store *s, enum stmt_id id, int n, const char *const *p, long *out)
+{
+    int64_t v;
+    int rc = get_int(s, id, n, p, &v);
+    *out = (long)v;
+    return rc;
 }
 
 /* Runs statement id; *changes (may be NULL) is the number of rows it changed. */
@@ -582,6 +547,15 @@ static const char *doc_text(struct pg_store *s, const cJSON *doc)
     if (cdp_json_write(&s->text, doc) || s->text.len == 0)
         return NULL;
     return s->text.data;
+}
+
+/* Runs statement id with the n parameters p, of which p[at] becomes the text of document d. */
+static int run_doc(struct pg_store *s, enum stmt_id id, int n, const char **p, int at,
+                   const cJSON *d)
+{
+    if (!(p[at] = doc_text(s, d)))
+        return CDP_E_NOMEM;
+    return run(s, id, n, p, NULL);
 }
 
 /* Appends the first column of each row to arr: as a string, or as raw JSON text. */
@@ -769,36 +743,18 @@ static bool top_is_own(const struct pg_store *s)
     return s->depth > 0 && (s->own_txn >> (s->depth - 1) & 1);
 }
 
-static int pg_release(struct cdp_store *base)
+/* Ends the innermost level: released (commit) or rolled back to (and released). */
+static int end_level(struct pg_store *s, bool commit)
 {
-    struct pg_store *s = PS(base);
     if (s->depth == 0)
         return CDP_E_STORE;
     if (top_is_own(s))
-        return end_txn(s, true);
+        return end_txn(s, commit);
     if (s->lost) {
         s->depth--;
         return CDP_E_UNAVAILABLE;
     }
-    int rc = run(s, ST_RELEASE, 0, NULL, NULL);
-    if (!rc)
-        s->depth--;
-    return rc;
-}
-
-/* Undoes what was done since the savepoint, and ends it. */
-static int pg_rollback_to(struct cdp_store *base)
-{
-    struct pg_store *s = PS(base);
-    if (s->depth == 0)
-        return CDP_E_STORE;
-    if (top_is_own(s))
-        return end_txn(s, false);
-    if (s->lost) {
-        s->depth--;
-        return CDP_E_UNAVAILABLE;
-    }
-    int rc = run(s, ST_ROLLBACK_TO, 0, NULL, NULL);
+    int rc = commit ? 0 : run(s, ST_ROLLBACK_TO, 0, NULL, NULL);
     if (!rc)
         rc = run(s, ST_RELEASE, 0, NULL, NULL);
     if (!rc)
@@ -806,10 +762,20 @@ static int pg_rollback_to(struct cdp_store *base)
     return rc;
 }
 
+static int pg_release(struct cdp_store *base)
+{
+    return end_level(PS(base), true);
+}
+
+/* Undoes what was done since the savepoint, and ends it. */
+static int pg_rollback_to(struct cdp_store *base)
+{
+    return end_level(PS(base), false);
+}
+
 static int get_by_id(struct pg_store *s, enum stmt_id id, const char *key, cJSON **out)
 {
-    const char *p[] = {key};
-    return get_doc(s, id, 1, p, out);
+    return get_doc(s, id, PARAMS(key), out);
 }
 
 static int pg_profile_get(struct cdp_store *base, const char *id, cJSON **out)
@@ -817,17 +783,30 @@ static int pg_profile_get(struct cdp_store *base, const char *id, cJSON **out)
     return get_by_id(PS(base), ST_PROFILE_GET, id, out);
 }
 
-static int profile_write(struct pg_store *s, const cJSON *p, const int64_t *fence)
+/* Writes document d: $1 its id, [the value at extra,] its text, the time[, the fence: the
+ * fenced statement]. */
+static int doc_write(struct pg_store *s, const cJSON *d, const char *extra, enum stmt_id plain,
+                     enum stmt_id fenced, const int64_t *fence)
 {
-    const char *id = cdp_json_str(p, "id");
+    const char *id = cdp_json_str(d, "id");
     if (!id)
         return CDP_E_INVALID;
-    const char *doc = doc_text(s, p);
-    if (!doc)
-        return CDP_E_NOMEM;
     char t[24], f[24];
-    const char *params[] = {id, doc, i64s(t, now_s()), fence ? i64s(f, *fence) : NULL};
-    return run(s, fence ? ST_PROFILE_PUT_FENCED : ST_PROFILE_PUT, fence ? 4 : 3, params, NULL);
+    const char *p[5];
+    int n = 0;
+    p[n++] = id;
+    if (extra)
+        p[n++] = cdp_json_str(d, extra);
+    int at = n++; /* the document */
+    p[n++] = i64s(t, now_s());
+    if (fence)
+        p[n++] = i64s(f, *fence);
+    return run_doc(s, fence ? fenced : plain, n, p, at, d);
+}
+
+static int profile_write(struct pg_store *s, const cJSON *p, const int64_t *fence)
+{
+    return doc_write(s, p, NULL, ST_PROFILE_PUT, ST_PROFILE_PUT_FENCED, fence);
 }
 
 static int pg_profile_put(struct cdp_store *base, const cJSON *p)
@@ -847,16 +826,7 @@ static int pg_session_get(struct cdp_store *base, const char *id, cJSON **out)
 
 static int session_write(struct pg_store *s, const cJSON *d, const int64_t *fence)
 {
-    const char *id = cdp_json_str(d, "id");
-    if (!id)
-        return CDP_E_INVALID;
-    const char *doc = doc_text(s, d);
-    if (!doc)
-        return CDP_E_NOMEM;
-    char t[24], f[24];
-    const char *params[] = {id, cdp_json_str(d, "profile.id"), doc, i64s(t, now_s()),
-                            fence ? i64s(f, *fence) : NULL};
-    return run(s, fence ? ST_SESSION_PUT_FENCED : ST_SESSION_PUT, fence ? 5 : 4, params, NULL);
+    return doc_write(s, d, "profile.id", ST_SESSION_PUT, ST_SESSION_PUT_FENCED, fence);
 }
 
 static int pg_session_put(struct cdp_store *base, const cJSON *d)
@@ -874,29 +844,20 @@ static int pg_session_touch(struct cdp_store *base, const char *id, const char *
 {
     char dur[40], t[24];
     snprintf(dur, sizeof(dur), "%.17g", duration);
-    const char *p[] = {id, update, dur, status, i64s(t, now_s())};
-    return run(PS(base), ST_SESSION_TOUCH, 5, p, NULL);
+    return run(PS(base), ST_SESSION_TOUCH, PARAMS(id, update, dur, status, i64s(t, now_s())), NULL);
 }
 
 static int pg_event_put(struct cdp_store *base, const cJSON *e)
 {
     struct pg_store *s = PS(base);
-    const char *id = cdp_json_str(e, "id");
-    const char *type = cdp_json_str(e, "type");
-    if (!id || !type)
+    struct cdp_event_row r;
+    if (cdp_store_event_row(e, &r))
         return CDP_E_INVALID;
-    const char *ts = cdp_json_str(e, "metadata.time.insert");
-    int64_t t_us = 0;
-    if (ts)
-        cdp_clock_parse_iso(ts, &t_us);
-    const char *doc = doc_text(s, e);
-    if (!doc)
-        return CDP_E_NOMEM;
     char t[24];
-    const char *p[] = {id,   cdp_json_str(e, "profile.id"), cdp_json_str(e, "session.id"),
-                       type, cdp_json_str(e, "source.id"),  i64s(t, t_us),
-                       doc};
-    return run(s, ST_EVENT_PUT, 7, p, NULL);
+    return run_doc(
+        s, ST_EVENT_PUT,
+        PARAMS(r.id, r.profile_id, r.session_id, r.type, r.source_id, i64s(t, r.inserted), NULL), 6,
+        e);
 }
 
 static int pg_event_get(struct cdp_store *base, const char *id, cJSON **out)
@@ -908,13 +869,11 @@ static int pg_event_get(struct cdp_store *base, const char *id, cJSON **out)
 static int page_by(struct pg_store *s, enum stmt_id count, enum stmt_id list, const char *key,
                    int start, int limit, cJSON **out, long *total)
 {
-    const char *p[] = {key};
-    int rc = get_count(s, count, 1, p, total);
+    int rc = get_count(s, count, PARAMS(key), total);
     if (rc)
         return rc;
     char a[24], b[24];
-    const char *lp[] = {key, i64s(a, start > 0 ? start : 0), limit_s(b, limit)};
-    return get_docs(s, list, 3, lp, out);
+    return get_docs(s, list, PARAMS(key, i64s(a, start > 0 ? start : 0), limit_s(b, limit)), out);
 }
 
 static int pg_events_by_profile(struct cdp_store *base, const char *profile_id, int start,
@@ -942,164 +901,71 @@ static int pg_entity_kinds(struct cdp_store *base, cJSON **out)
 static int resolve_profile(struct pg_store *s, const char *alias, char **out)
 {
     PGresult *r;
-    const char *p[] = {alias};
-    int rc = exec(s, ST_PROFILE_RESOLVE, 1, p, &r);
+    int rc = exec_row(s, ST_PROFILE_RESOLVE, PARAMS(alias), &r);
     if (rc)
         return rc;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        return CDP_E_NOT_FOUND;
-    }
     *out = strdup(PQgetvalue(r, 0, 0));
     PQclear(r);
     return *out ? 0 : CDP_E_NOMEM;
 }
 
-static int pg_profile_erase(struct cdp_store *base, const char *id, struct cdp_erasure_counts *out)
+/* How many parameters each statement of enum cdp_store_stmt takes. */
+static const int shared_n[CDP_STORE_NSTMTS] = {
+    [CDP_PERSON_IDS] = 1,       [CDP_PERSON_SESSIONS] = 1,   [CDP_PERSON_EVENTS] = 2,
+    [CDP_MERGE_ALIASES] = 1,    [CDP_MERGE_SESSION_IDS] = 1, [CDP_MERGE_LATER] = 2,
+    [CDP_ERASE_EVENTS] = 1,     [CDP_ERASE_SESSIONS] = 1,    [CDP_ERASE_PROFILES] = 1,
+    [CDP_ERASE_MERGES] = 1,     [CDP_ERASE_IDS] = 1,         [CDP_MERGE_EVENTS] = 2,
+    [CDP_MERGE_SESSIONS] = 2,   [CDP_MERGE_IDS] = 2,         [CDP_MERGE_DELETE] = 1,
+    [CDP_UNMERGE_IDS] = 2,      [CDP_UNMERGE_EVENTS] = 2,    [CDP_UNMERGE_SESSIONS] = 2,
+    [CDP_MERGE_LOG_UNDONE] = 2,
+};
+
+static int pg_list(struct cdp_store *base, enum cdp_store_stmt id, const char *a, const char *b,
+                   bool raw, cJSON *arr)
 {
-    struct pg_store *s = PS(base);
-    memset(out, 0, sizeof(*out));
-    char *pid = NULL;
-    long merges = 0;
-    int rc = resolve_profile(s, id, &pid);
-    if (rc)
-        return rc;
-    const char *p[] = {pid};
-    /* The events go first, while the ids still say whose they are. */
-    rc = run(s, ST_ERASE_EVENTS, 1, p, &out->events);
-    if (!rc)
-        rc = run(s, ST_ERASE_SESSIONS, 1, p, &out->sessions);
-    if (!rc)
-        rc = run(s, ST_ERASE_PROFILES, 1, p, &out->profiles);
-    if (!rc)
-        rc = run(s, ST_ERASE_MERGES, 1, p, &merges);
-    if (!rc)
-        rc = run(s, ST_ERASE_IDS, 1, p, &out->ids);
-    free(pid);
-    return rc;
+    const char *p[] = {a, b};
+    return add_column(PS(base), (enum stmt_id)id, shared_n[id], p, arr, raw);
 }
 
-static int export_person(struct pg_store *s, const char *id, long max_events, cJSON *doc)
+static int pg_run(struct cdp_store *base, enum cdp_store_stmt id, const char *a, const char *b,
+                  long *changes)
 {
-    cJSON *profile = NULL;
-    int rc = get_by_id(s, ST_PROFILE_GET, id, &profile);
-    if (rc)
-        return rc;
-    cJSON_AddItemToObject(doc, "profile", profile);
-    const char *pid = cdp_json_str(profile, "id");
-    cJSON *ids = cJSON_AddArrayToObject(doc, "ids");
-    cJSON *sessions = cJSON_AddArrayToObject(doc, "sessions");
-    cJSON *events = cJSON_AddArrayToObject(doc, "events");
-    if (!pid || !ids || !sessions || !events)
-        return pid ? CDP_E_NOMEM : CDP_E_STORE;
-    const char *p[] = {pid};
-    if ((rc = add_column(s, ST_PROFILE_IDS, 1, p, ids, false)) ||
-        (rc = add_column(s, ST_PERSON_SESSIONS, 1, p, sessions, true)))
-        return rc;
-    /* One more than asked tells whether there were more. */
-    char lim[24];
-    const char *ep[] = {pid, max_events < 0 ? NULL : i64s(lim, (int64_t)max_events + 1)};
-    if ((rc = add_column(s, ST_PERSON_EVENTS, 2, ep, events, true)))
-        return rc;
-    bool truncated = max_events >= 0 && cJSON_GetArraySize(events) > max_events;
-    if (truncated)
-        cJSON_DeleteItemFromArray(events, cJSON_GetArraySize(events) - 1);
-    return cJSON_AddBoolToObject(doc, "truncated", truncated) ? 0 : CDP_E_NOMEM;
-}
-
-static int pg_profile_export(struct cdp_store *base, const char *id, long max_events, cJSON **out)
-{
-    struct pg_store *s = PS(base);
-    /* Outside a transaction, one of its own (a snapshot) for the whole document. */
-    bool own = s->depth == 0;
-    int rc = own ? pg_savepoint(base) : 0;
-    if (rc)
-        return rc;
-    cJSON *doc = cJSON_CreateObject();
-    rc = doc ? export_person(s, id, max_events, doc) : CDP_E_NOMEM;
-    if (own) {
-        int rrc = pg_rollback_to(base); /* read only */
-        rc = rc ? rc : rrc;
-    }
-    if (rc) {
-        cJSON_Delete(doc);
-        return rc;
-    }
-    *out = doc;
+    const char *p[] = {a, b};
+    if (stmts[id].sql) /* none for CDP_ERASE_EVENT_INDEX: events are indexed in their table */
+        return run(PS(base), (enum stmt_id)id, shared_n[id], p, changes);
+    if (changes)
+        *changes = 0;
     return 0;
 }
 
-static int pg_profile_resolve(struct cdp_store *base, const char *alias, char *out, size_t outlen)
+static int pg_resolve(struct cdp_store *base, const char *alias, char **pid)
 {
-    char *pid = NULL;
-    int rc = resolve_profile(PS(base), alias, &pid);
-    if (!rc)
-        snprintf(out, outlen, "%s", pid);
-    free(pid);
-    return rc;
+    return resolve_profile(PS(base), alias, pid);
 }
 
-/* Adds the rows of one-column statement id for $1 = key to a new array under obj[name]. */
-static int list_into(struct pg_store *s, enum stmt_id id, const char *key, cJSON *obj,
-                     const char *name)
+static int pg_merge_log_put(struct cdp_store *base, const char *id, const char *survivor,
+                            const cJSON *record)
 {
-    cJSON *arr = cJSON_CreateArray();
-    if (!arr)
-        return CDP_E_NOMEM;
-    cdp_json_put(obj, name, arr);
-    const char *p[] = {key};
-    return add_column(s, id, 1, p, arr, false);
-}
-
-static int run2(struct pg_store *s, enum stmt_id id, const char *a, const char *b, long *changes)
-{
-    const char *p[] = {a, b};
-    return run(s, id, 2, p, changes);
-}
-
-static int pg_profile_merge(struct cdp_store *base, cJSON *record)
-{
-    struct pg_store *s = PS(base);
-    const char *id = cdp_json_str(record, "id");
-    const char *survivor = cdp_json_str(record, "survivor.id");
-    cJSON *absorbed = cJSON_GetObjectItemCaseSensitive(record, "absorbed");
-    if (!id || !survivor || !cJSON_IsArray(absorbed))
-        return CDP_E_INVALID;
-    cJSON *a;
-    cJSON_ArrayForEach(a, absorbed)
-    {
-        const char *aid = cdp_json_str(a, "id");
-        if (!aid || strcmp(aid, survivor) == 0)
-            return CDP_E_INVALID;
-        long events = 0;
-        int rc = list_into(s, ST_MERGE_ALIASES, aid, a, "ids");
-        if (!rc && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(a, "ids")) == 0) {
-            /* never stored (made by the request that merges it): its ids are in the document */
-            const cJSON *ids = cdp_json_get(a, "profile.ids");
-            cdp_json_put(a, "ids", cJSON_Duplicate(ids ? ids : NULL, true));
-        }
-        if (!rc)
-            rc = list_into(s, ST_MERGE_SESSION_IDS, aid, a, "sessions");
-        /* events first: they are found through the ids that move next */
-        if (!rc)
-            rc = run2(s, ST_MERGE_EVENTS, aid, survivor, &events);
-        if (!rc)
-            rc = run2(s, ST_MERGE_SESSIONS, aid, survivor, NULL);
-        if (!rc)
-            rc = run2(s, ST_MERGE_IDS, aid, survivor, NULL);
-        if (!rc)
-            rc = run(s, ST_MERGE_DELETE, 1, &aid, NULL);
-        if (rc)
-            return rc;
-        cdp_json_put_num(a, "events", (double)events);
-    }
-    const char *doc = doc_text(s, record);
-    if (!doc)
-        return CDP_E_NOMEM;
     char t[24];
-    const char *p[] = {id, survivor, i64s(t, now_s()), doc};
-    return run(s, ST_MERGE_LOG_PUT, 4, p, NULL);
+    return run_doc(PS(base), ST_MERGE_LOG_PUT, PARAMS(id, survivor, i64s(t, now_s()), NULL), 3,
+                   record);
 }
+
+/* Outside a transaction, one of its own (a snapshot), rolled back at the end (read only). */
+static int pg_snapshot(struct cdp_store *base, bool *own)
+{
+    *own = PS(base)->depth == 0;
+    return *own ? pg_savepoint(base) : 0;
+}
+
+const struct cdp_store_io cdp_store_pg_io = {
+    .list = pg_list,
+    .run = pg_run,
+    .resolve = pg_resolve,
+    .merge_log_put = pg_merge_log_put,
+    .snapshot = pg_snapshot,
+    .snapshot_end = pg_rollback_to,
+};
 
 static int pg_merge_get(struct cdp_store *base, const char *id, cJSON **out)
 {
@@ -1113,109 +979,24 @@ static int pg_merge_list(struct cdp_store *base, const char *profile_id, int sta
                    total);
 }
 
-/* Runs statement id with $1 = a and $2 = the JSON text of list. */
-static int run_list(struct pg_store *s, enum stmt_id id, const char *a, const cJSON *list)
-{
-    char *txt = cJSON_IsArray(list) ? cdp_json_print(list) : NULL;
-    if (!txt && cJSON_IsArray(list))
-        return CDP_E_NOMEM;
-    int rc = run2(s, id, a, txt ? txt : "[]", NULL);
-    free(txt);
-    return rc;
-}
-
-static int undo_merge(struct pg_store *s, const char *id, cJSON *rec, const char *when, char *err,
-                      size_t errlen)
-{
-    if (!cJSON_IsNull(cdp_json_get(rec, "undone")) && cdp_json_get(rec, "undone")) {
-        snprintf(err, errlen, "merge %s was undone already (%s)", id,
-                 cdp_json_str(rec, "undone") ? cdp_json_str(rec, "undone") : "?");
-        return CDP_E_CONFLICT;
-    }
-    const char *survivor = cdp_json_str(rec, "survivor.id");
-    char *pid = NULL;
-    int rc = survivor ? resolve_profile(s, survivor, &pid) : CDP_E_STORE;
-    if (rc == CDP_E_NOT_FOUND) {
-        snprintf(err, errlen, "the profile %s that merge %s made was erased", survivor, id);
-        return CDP_E_CONFLICT;
-    }
-    if (rc)
-        return rc;
-    PGresult *r;
-    const char *p[] = {id, pid};
-    rc = exec(s, ST_MERGE_LATER, 2, p, &r);
-    free(pid);
-    if (rc)
-        return rc;
-    if (PQntuples(r) > 0) {
-        snprintf(err, errlen, "merge %s of the same profile came later: undo it first",
-                 PQgetvalue(r, 0, 0));
-        PQclear(r);
-        return CDP_E_CONFLICT;
-    }
-    PQclear(r);
-    const cJSON *a;
-    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "absorbed"))
-    {
-        const char *aid = cdp_json_str(a, "id");
-        const cJSON *profile = cdp_json_get(a, "profile");
-        if (!aid || !cJSON_IsObject(profile))
-            return CDP_E_STORE;
-        if ((rc = run_list(s, ST_UNMERGE_IDS, aid, cdp_json_get(a, "ids"))) ||
-            (rc = run_list(s, ST_UNMERGE_EVENTS, aid, cdp_json_get(a, "ids"))) ||
-            (rc = run_list(s, ST_UNMERGE_SESSIONS, aid, cdp_json_get(a, "sessions"))) ||
-            (rc = profile_write(s, profile, NULL)))
-            return rc;
-    }
-    const cJSON *before = cdp_json_get(rec, "survivor.before");
-    if (cJSON_IsObject(before) && (rc = profile_write(s, before, NULL)))
-        return rc;
-    if ((rc = run2(s, ST_MERGE_LOG_UNDONE, id, when, NULL)))
-        return rc;
-    cdp_json_put_str(rec, "undone", when);
-    return 0;
-}
-
-static int pg_merge_undo(struct cdp_store *base, const char *id, const char *when, cJSON **out,
-                         char *err, size_t errlen)
-{
-    cJSON *rec = NULL;
-    int rc = get_by_id(PS(base), ST_MERGE_LOG_GET, id, &rec);
-    if (rc)
-        return rc;
-    rc = undo_merge(PS(base), id, rec, when, err, errlen);
-    if (rc) {
-        cJSON_Delete(rec);
-        return rc;
-    }
-    *out = rec;
-    return 0;
-}
-
 static int pg_entity_get(struct cdp_store *base, const char *kind, const char *id, cJSON **out)
 {
-    const char *p[] = {kind, id};
-    return get_doc(PS(base), ST_ENTITY_GET, 2, p, out);
+    return get_doc(PS(base), ST_ENTITY_GET, PARAMS(kind, id), out);
 }
 
 static int pg_entity_put(struct cdp_store *base, const char *kind, const char *id, const cJSON *doc)
 {
     struct pg_store *s = PS(base);
-    const char *text = doc_text(s, doc);
-    if (!text)
-        return CDP_E_NOMEM;
     char t[24];
-    const char *p[] = {kind, id, text, i64s(t, now_s())};
-    int rc = run(s, ST_ENTITY_PUT, 4, p, NULL);
+    int rc = run_doc(s, ST_ENTITY_PUT, PARAMS(kind, id, NULL, i64s(t, now_s())), 2, doc);
     return rc ? rc : run(s, ST_ENTITY_BUMP, 0, NULL, NULL);
 }
 
 static int pg_entity_delete(struct cdp_store *base, const char *kind, const char *id)
 {
     struct pg_store *s = PS(base);
-    const char *p[] = {kind, id};
     long n = 0;
-    int rc = run(s, ST_ENTITY_DELETE, 2, p, &n);
+    int rc = run(s, ST_ENTITY_DELETE, PARAMS(kind, id), &n);
     if (rc)
         return rc;
     if (n == 0)
@@ -1255,9 +1036,7 @@ static int pg_entity_list(struct cdp_store *base, const char *kind,
                           long *total)
 {
     struct pg_store *s = PS(base);
-    static const struct cdp_entity_query all = {0};
-    if (!q)
-        q = &all;
+    q = cdp_store_entity_query(q);
     char where[256], sort[256], a[24], b[24];
     const char *w = path_array(q->where, where, sizeof(where));
     const char *p[] = {kind,      i64s(a, start > 0 ? start : 0),         limit_s(b, limit), w,
@@ -1271,15 +1050,7 @@ static int pg_entity_list(struct cdp_store *base, const char *kind,
 
 static int pg_entity_version(struct cdp_store *base, int64_t *out)
 {
-    PGresult *r;
-    *out = 0;
-    int rc = exec(PS(base), ST_ENTITY_VERSION, 0, NULL, &r);
-    if (rc)
-        return rc;
-    if (PQntuples(r) == 1)
-        *out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
-    return 0;
+    return get_int(PS(base), ST_ENTITY_VERSION, 0, NULL, out);
 }
 
 /* Moves when the WAL has moved since this connection last looked or committed: someone else
@@ -1326,9 +1097,8 @@ static int pg_user_put(struct cdp_store *base, const struct cdp_user_rec *u)
     const char *doc = doc_text(s, u->doc);
     if (!doc)
         return CDP_E_NOMEM;
-    const char *p[] = {u->id, u->email, u->pwhash, doc};
     s->state[0] = '\0';
-    int rc = run_guarded(s, ST_USER_PUT, 4, p);
+    int rc = run_guarded(s, ST_USER_PUT, PARAMS(u->id, u->email, u->pwhash, doc));
     if (rc && strcmp(s->state, "23505") == 0)
         return CDP_E_CONFLICT;
     return rc;
@@ -1342,14 +1112,9 @@ static void copy_val(PGresult *r, int col, char *out, size_t n)
 static int pg_user_get(struct cdp_store *base, const char *key, struct cdp_user_rec *u)
 {
     PGresult *r;
-    const char *p[] = {key};
-    int rc = exec(PS(base), ST_USER_GET, 1, p, &r);
+    int rc = exec_row(PS(base), ST_USER_GET, PARAMS(key), &r);
     if (rc)
         return rc;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        return CDP_E_NOT_FOUND;
-    }
     memset(u, 0, sizeof(*u));
     copy_val(r, 0, u->id, sizeof(u->id));
     copy_val(r, 1, u->email, sizeof(u->email));
@@ -1363,8 +1128,7 @@ static int pg_token_put(struct cdp_store *base, const char *hash, const char *us
                         int64_t expires)
 {
     char e[24];
-    const char *p[] = {hash, user_id, i64s(e, expires)};
-    return run_guarded(PS(base), ST_TOKEN_PUT, 3, p);
+    return run_guarded(PS(base), ST_TOKEN_PUT, PARAMS(hash, user_id, i64s(e, expires)));
 }
 
 static int pg_token_touch(struct cdp_store *base, const char *hash, int64_t now,
@@ -1373,24 +1137,17 @@ static int pg_token_touch(struct cdp_store *base, const char *hash, int64_t now,
     struct pg_store *s = PS(base);
     PGresult *r;
     char a[24], b[24];
-    const char *p[] = {hash, i64s(a, now)};
-    int rc = exec(s, ST_TOKEN_GET, 2, p, &r);
+    int rc = exec_row(s, ST_TOKEN_GET, PARAMS(hash, i64s(a, now)), &r);
     if (rc)
         return rc;
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        return CDP_E_NOT_FOUND;
-    }
     copy_val(r, 0, user_id, user_id_len);
     PQclear(r);
-    const char *sp[] = {hash, i64s(a, new_expires), i64s(b, min_step)};
-    return run(s, ST_TOKEN_SLIDE, 3, sp, NULL);
+    return run(s, ST_TOKEN_SLIDE, PARAMS(hash, i64s(a, new_expires), i64s(b, min_step)), NULL);
 }
 
 static int pg_token_delete(struct cdp_store *base, const char *hash)
 {
-    const char *p[] = {hash};
-    return run(PS(base), ST_TOKEN_DELETE, 1, p, NULL);
+    return run(PS(base), ST_TOKEN_DELETE, PARAMS(hash), NULL);
 }
 
 static int pg_user_list(struct cdp_store *base, int start, int limit, cJSON **out, long *total)
@@ -1400,41 +1157,31 @@ static int pg_user_list(struct cdp_store *base, int start, int limit, cJSON **ou
     if (rc)
         return rc;
     char a[24], b[24];
-    const char *p[] = {i64s(a, start > 0 ? start : 0), limit_s(b, limit)};
-    return get_docs(s, ST_USER_LIST, 2, p, out);
+    return get_docs(s, ST_USER_LIST, PARAMS(i64s(a, start > 0 ? start : 0), limit_s(b, limit)),
+                    out);
 }
 
 static int pg_user_delete(struct cdp_store *base, const char *id)
 {
-    const char *p[] = {id};
     long n = 0;
-    int rc = run(PS(base), ST_USER_DELETE, 1, p, &n);
+    int rc = run(PS(base), ST_USER_DELETE, PARAMS(id), &n);
     return rc ? rc : n ? 0 : CDP_E_NOT_FOUND;
 }
 
 static int pg_tokens_delete_user(struct cdp_store *base, const char *user_id, const char *keep)
 {
-    const char *p[] = {user_id, keep};
-    return run(PS(base), ST_TOKENS_DELETE_USER, 2, p, NULL);
+    return run(PS(base), ST_TOKENS_DELETE_USER, PARAMS(user_id, keep), NULL);
 }
 
 static int pg_audit_put(struct cdp_store *base, const cJSON *rec)
 {
     struct pg_store *s = PS(base);
-    int64_t t = 0;
-    if (!cdp_json_str(rec, "time") || cdp_clock_parse_iso(cdp_json_str(rec, "time"), &t))
+    struct cdp_audit_row a;
+    if (cdp_store_audit_row(rec, &a))
         return CDP_E_INVALID;
-    const char *doc = doc_text(s, rec);
-    if (!doc)
-        return CDP_E_NOMEM;
     char tb[24];
-    const char *p[] = {i64s(tb, t),
-                       cdp_json_str(rec, "user.id"),
-                       cdp_json_str(rec, "user.email"),
-                       cdp_json_str(rec, "entity.kind"),
-                       cdp_json_str(rec, "entity.id"),
-                       doc};
-    return run(s, ST_AUDIT_PUT, 6, p, NULL);
+    return run_doc(s, ST_AUDIT_PUT,
+                   PARAMS(i64s(tb, a.time), a.user_id, a.email, a.kind, a.entity_id, NULL), 5, rec);
 }
 
 static int pg_audit_list(struct cdp_store *base, const struct cdp_audit_filter *f, int start,
@@ -1486,28 +1233,24 @@ static int pg_segment_counts(struct cdp_store *base, cJSON **out)
 static int pg_meta_get(struct cdp_store *base, const char *key, char *out, size_t outlen)
 {
     PGresult *r;
-    const char *p[] = {key};
-    int rc = exec(PS(base), ST_META_GET, 1, p, &r);
+    int rc = exec_row(PS(base), ST_META_GET, PARAMS(key), &r);
     if (rc)
         return rc;
-    rc = PQntuples(r) == 1 ? 0 : CDP_E_NOT_FOUND;
-    if (!rc)
-        copy_val(r, 0, out, outlen);
+    copy_val(r, 0, out, outlen);
     PQclear(r);
-    return rc;
+    return 0;
 }
 
 static int pg_meta_put(struct cdp_store *base, const char *key, const char *value)
 {
-    const char *p[] = {key, value};
-    return run(PS(base), ST_META_PUT, 2, p, NULL);
+    return run(PS(base), ST_META_PUT, PARAMS(key, value), NULL);
 }
 
 static int pg_profiles_scan(struct cdp_store *base, const char *after_id, int limit, cJSON **out)
 {
     char b[24];
-    const char *p[] = {after_id ? after_id : "", limit_s(b, limit)};
-    return get_docs(PS(base), ST_PROFILES_SCAN, 2, p, out);
+    return get_docs(PS(base), ST_PROFILES_SCAN, PARAMS(after_id ? after_id : "", limit_s(b, limit)),
+                    out);
 }
 
 /* The condition-language operations live in pg_tql.c, on this connection. */
@@ -1553,20 +1296,20 @@ static int pg_terms(struct cdp_store *base, const struct cdp_search *q, const ch
         .session_put = pg_session_put, .session_touch = pg_session_touch,                          \
         .event_put = pg_event_put, .event_get = pg_event_get,                                      \
         .events_by_profile = pg_events_by_profile, .entity_kinds = pg_entity_kinds,                \
-        .profile_erase = pg_profile_erase, .profile_export = pg_profile_export,                    \
-        .segment_counts = pg_segment_counts, .profile_resolve = pg_profile_resolve,                \
-        .profiles_find = pg_profiles_find, .profile_merge = pg_profile_merge,                      \
-        .merge_get = pg_merge_get, .merge_list = pg_merge_list, .merge_undo = pg_merge_undo,       \
-        .entity_get = pg_entity_get, .entity_put = pg_entity_put,                                  \
-        .entity_delete = pg_entity_delete, .entity_list = pg_entity_list,                          \
-        .entity_version = pg_entity_version, .external_version = pg_external_version,              \
-        .user_put = pg_user_put, .user_get = pg_user_get, .token_put = pg_token_put,               \
-        .token_touch = pg_token_touch, .token_delete = pg_token_delete, .user_list = pg_user_list, \
-        .user_delete = pg_user_delete, .tokens_delete_user = pg_tokens_delete_user,                \
-        .audit_put = pg_audit_put, .audit_list = pg_audit_list, .maintain = pg_maintain,           \
-        .checkpoint = pg_checkpoint, .profile_put_fenced = pg_profile_put_fenced,                  \
-        .session_put_fenced = pg_session_put_fenced, .meta_get = pg_meta_get,                      \
-        .meta_put = pg_meta_put, .segments_apply = pg_segments_apply,                              \
+        .profile_erase = cdp_store_profile_erase, .profile_export = cdp_store_profile_export,      \
+        .segment_counts = pg_segment_counts, .profile_resolve = cdp_store_profile_resolve,         \
+        .profiles_find = pg_profiles_find, .profile_merge = cdp_store_profile_merge,               \
+        .merge_get = pg_merge_get, .merge_list = pg_merge_list,                                    \
+        .merge_undo = cdp_store_merge_undo, .entity_get = pg_entity_get,                           \
+        .entity_put = pg_entity_put, .entity_delete = pg_entity_delete,                            \
+        .entity_list = pg_entity_list, .entity_version = pg_entity_version,                        \
+        .external_version = pg_external_version, .user_put = pg_user_put, .user_get = pg_user_get, \
+        .token_put = pg_token_put, .token_touch = pg_token_touch, .token_delete = pg_token_delete, \
+        .user_list = pg_user_list, .user_delete = pg_user_delete,                                  \
+        .tokens_delete_user = pg_tokens_delete_user, .audit_put = pg_audit_put,                    \
+        .audit_list = pg_audit_list, .maintain = pg_maintain, .checkpoint = pg_checkpoint,         \
+        .profile_put_fenced = pg_profile_put_fenced, .session_put_fenced = pg_session_put_fenced,  \
+        .meta_get = pg_meta_get, .meta_put = pg_meta_put, .segments_apply = pg_segments_apply,     \
         .profiles_scan = pg_profiles_scan, .search = pg_search, .histogram = pg_histogram,         \
         .terms = pg_terms,                                                                         \
     }

@@ -3,8 +3,8 @@
  * connection and bound, never built from input. */
 #include "store/store.h"
 #include "store/sqlite_tql.h"
+#include "store/store_impl.h"
 #include "core/buf.h"
-#include "core/clock.h"
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -18,77 +18,15 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#define ST_NAME(name) ST_##name,
 enum stmt_id {
-    ST_BEGIN,
-    ST_COMMIT,
-    ST_ROLLBACK,
-    ST_SAVEPOINT,
-    ST_RELEASE,
-    ST_ROLLBACK_TO,
-    ST_PROFILE_GET,
-    ST_PROFILE_PUT,
+    ST_BEGIN = CDP_STORE_NSTMTS, /* before it: enum cdp_store_stmt (store_impl.h) */
+    CDP_STORE_BACKEND_STMTS(ST_NAME)
+    /* this backend's own */
     ST_PROFILE_ID_PUT,
-    ST_SESSION_GET,
-    ST_SESSION_PUT,
-    ST_SESSION_TOUCH,
-    ST_EVENT_PUT,
-    ST_EVENT_GET,
-    ST_EVENTS_BY_PROFILE,
-    ST_EVENTS_COUNT_BY_PROFILE,
-    ST_ENTITY_KINDS,
     ST_INDEX_EVENTS,
-    ST_PROFILE_RESOLVE,
-    ST_PROFILE_IDS,
-    ST_PERSON_SESSIONS,
-    ST_PERSON_EVENTS,
-    ST_ERASE_EVENTS,
-    ST_ERASE_EVENT_INDEX,
-    ST_ERASE_SESSIONS,
-    ST_ERASE_PROFILES,
-    ST_ERASE_IDS,
-    ST_ERASE_MERGES,
-    ST_MERGE_ALIASES,
-    ST_MERGE_SESSION_IDS,
-    ST_MERGE_EVENTS,
-    ST_MERGE_SESSIONS,
-    ST_MERGE_IDS,
-    ST_MERGE_DELETE,
-    ST_MERGE_LOG_PUT,
-    ST_MERGE_LOG_GET,
-    ST_MERGE_LOG_LIST,
-    ST_MERGE_LOG_COUNT,
-    ST_MERGE_LATER,
-    ST_UNMERGE_IDS,
-    ST_UNMERGE_EVENTS,
-    ST_UNMERGE_SESSIONS,
-    ST_MERGE_LOG_UNDONE,
     ST_INDEX_EVENTS_MARK,
-    ST_ENTITY_GET,
-    ST_ENTITY_PUT,
-    ST_ENTITY_DELETE,
-    ST_ENTITY_LIST,
-    ST_ENTITY_LIST_DESC,
-    ST_ENTITY_COUNT,
-    ST_ENTITY_VERSION,
-    ST_ENTITY_BUMP,
     ST_DATA_VERSION,
-    ST_USER_PUT,
-    ST_USER_GET,
-    ST_TOKEN_PUT,
-    ST_TOKEN_GET,
-    ST_TOKEN_SLIDE,
-    ST_TOKEN_DELETE,
-    ST_USER_LIST,
-    ST_USER_COUNT,
-    ST_USER_DELETE,
-    ST_TOKENS_DELETE_USER,
-    ST_AUDIT_PUT,
-    ST_AUDIT_LIST,
-    ST_AUDIT_COUNT,
-    ST_META_GET,
-    ST_META_PUT,
-    ST_SEGMENT_COUNTS,
-    ST_PROFILES_SCAN,
     ST_COUNT
 };
 
@@ -166,36 +104,36 @@ static const char *const stmt_sql[ST_COUNT] = {
                              " WHERE excluded.value IS NOT NULL",
     [ST_PROFILE_RESOLVE] = "SELECT a.profile_id FROM profile_id a JOIN profile p ON p.id = "
                            "a.profile_id WHERE a.alias = ?1",
-    [ST_PROFILE_IDS] = "SELECT alias FROM profile_id WHERE profile_id = ?1 ORDER BY alias",
-    [ST_PERSON_SESSIONS] =
+    [CDP_PERSON_IDS] = "SELECT alias FROM profile_id WHERE profile_id = ?1 ORDER BY alias",
+    [CDP_PERSON_SESSIONS] =
         "SELECT doc FROM session WHERE profile_id IN " ALIASES_OF_1 " ORDER BY updated, id",
-    [ST_PERSON_EVENTS] = "SELECT doc FROM event WHERE rowid IN " PERSON_EVENT_ROWIDS
-                         " ORDER BY inserted, rowid LIMIT ?2",
+    [CDP_PERSON_EVENTS] = "SELECT doc FROM event WHERE rowid IN " PERSON_EVENT_ROWIDS
+                          " ORDER BY inserted, rowid LIMIT ?2",
     /* Erasure: the events go first, while the ids still say whose they are. Deleting the rows
      * of event (not only their index entries) is what keeps maintain() from indexing them
      * again, and seq never being reused keeps stale entries from naming another event. */
-    [ST_ERASE_EVENTS] = "DELETE FROM event WHERE rowid IN " PERSON_EVENT_ROWIDS,
-    [ST_ERASE_EVENT_INDEX] = "DELETE FROM event_profile WHERE profile_id IN " ALIASES_OF_1,
-    [ST_ERASE_SESSIONS] = "DELETE FROM session WHERE profile_id IN " ALIASES_OF_1,
-    [ST_ERASE_PROFILES] = "DELETE FROM profile WHERE id IN " ALIASES_OF_1,
-    [ST_ERASE_IDS] = "DELETE FROM profile_id WHERE profile_id = ?1",
+    [CDP_ERASE_EVENTS] = "DELETE FROM event WHERE rowid IN " PERSON_EVENT_ROWIDS,
+    [CDP_ERASE_EVENT_INDEX] = "DELETE FROM event_profile WHERE profile_id IN " ALIASES_OF_1,
+    [CDP_ERASE_SESSIONS] = "DELETE FROM session WHERE profile_id IN " ALIASES_OF_1,
+    [CDP_ERASE_PROFILES] = "DELETE FROM profile WHERE id IN " ALIASES_OF_1,
+    [CDP_ERASE_IDS] = "DELETE FROM profile_id WHERE profile_id = ?1",
     /* Merge records hold the profiles as they were: they go with the person. */
-    [ST_ERASE_MERGES] = "DELETE FROM merge_log WHERE survivor IN " ALIASES_OF_1
-                        " OR id IN (SELECT m.id FROM merge_log m, json_each(m.doc, '$.absorbed') a"
-                        " WHERE json_extract(a.value, '$.id') IN " ALIASES_OF_1 ")",
+    [CDP_ERASE_MERGES] = "DELETE FROM merge_log WHERE survivor IN " ALIASES_OF_1
+                         " OR id IN (SELECT m.id FROM merge_log m, json_each(m.doc, '$.absorbed') a"
+                         " WHERE json_extract(a.value, '$.id') IN " ALIASES_OF_1 ")",
     /* A merge moves the absorbed profile ?1's rows to the survivor ?2. Event rows keep the
      * profile id they were collected under (the column; event_profile indexes it), so an undo
      * knows whose they were; their documents name the survivor. */
-    [ST_MERGE_ALIASES] = "SELECT alias FROM profile_id WHERE profile_id = ?1 ORDER BY alias",
-    [ST_MERGE_SESSION_IDS] =
+    [CDP_MERGE_ALIASES] = "SELECT alias FROM profile_id WHERE profile_id = ?1 ORDER BY alias",
+    [CDP_MERGE_SESSION_IDS] =
         "SELECT id FROM session WHERE profile_id IN " ALIASES_OF_1 " ORDER BY id",
-    [ST_MERGE_EVENTS] = "UPDATE event SET doc = json_set(doc, '$.profile.id', ?2)"
-                        " WHERE rowid IN " PERSON_EVENT_ROWIDS,
-    [ST_MERGE_SESSIONS] = "UPDATE session SET profile_id = ?2,"
-                          " doc = json_set(doc, '$.profile.id', ?2)"
-                          " WHERE profile_id IN " ALIASES_OF_1,
-    [ST_MERGE_IDS] = "UPDATE OR REPLACE profile_id SET profile_id = ?2 WHERE profile_id = ?1",
-    [ST_MERGE_DELETE] = "DELETE FROM profile WHERE id = ?1",
+    [CDP_MERGE_EVENTS] = "UPDATE event SET doc = json_set(doc, '$.profile.id', ?2)"
+                         " WHERE rowid IN " PERSON_EVENT_ROWIDS,
+    [CDP_MERGE_SESSIONS] = "UPDATE session SET profile_id = ?2,"
+                           " doc = json_set(doc, '$.profile.id', ?2)"
+                           " WHERE profile_id IN " ALIASES_OF_1,
+    [CDP_MERGE_IDS] = "UPDATE OR REPLACE profile_id SET profile_id = ?2 WHERE profile_id = ?1",
+    [CDP_MERGE_DELETE] = "DELETE FROM profile WHERE id = ?1",
     [ST_MERGE_LOG_PUT] = "INSERT INTO merge_log(id, survivor, time, doc) VALUES(?1, ?2, ?3, ?4)",
     [ST_MERGE_LOG_GET] = "SELECT doc FROM merge_log WHERE id = ?1",
     /* ?1 NULL: every record; else those of the person any of whose ids ?1 is. */
@@ -209,23 +147,23 @@ static const char *const stmt_sql[ST_COUNT] = {
         " OR id IN (SELECT m.id FROM merge_log m, json_each(m.doc, '$.absorbed') a"
         " WHERE json_extract(a.value, '$.id') IN " PERSON_OF_1 ")",
     /* A later merge, not undone, whose survivor is (now) the same person as ?2. */
-    [ST_MERGE_LATER] = "SELECT id FROM merge_log WHERE seq > (SELECT seq FROM merge_log"
-                       " WHERE id = ?1) AND json_extract(doc, '$.undone') IS NULL"
-                       " AND survivor IN (SELECT alias FROM profile_id WHERE profile_id = ?2)"
-                       " ORDER BY seq LIMIT 1",
-    [ST_UNMERGE_IDS] = "UPDATE OR REPLACE profile_id SET profile_id = ?1"
-                       " WHERE alias IN (SELECT value FROM json_each(?2))",
-    [ST_UNMERGE_EVENTS] =
+    [CDP_MERGE_LATER] = "SELECT id FROM merge_log WHERE seq > (SELECT seq FROM merge_log"
+                        " WHERE id = ?1) AND json_extract(doc, '$.undone') IS NULL"
+                        " AND survivor IN (SELECT alias FROM profile_id WHERE profile_id = ?2)"
+                        " ORDER BY seq LIMIT 1",
+    [CDP_UNMERGE_IDS] = "UPDATE OR REPLACE profile_id SET profile_id = ?1"
+                        " WHERE alias IN (SELECT value FROM json_each(?2))",
+    [CDP_UNMERGE_EVENTS] =
         "UPDATE event SET doc = json_set(doc, '$.profile.id', ?1) WHERE rowid IN ("
         "SELECT event_rowid FROM event_profile WHERE profile_id IN (SELECT value FROM "
         "json_each(?2))"
         " UNION ALL SELECT rowid FROM event WHERE rowid > " INDEXED_UPTO
         " AND profile_id IN (SELECT value FROM json_each(?2)))",
-    [ST_UNMERGE_SESSIONS] = "UPDATE session SET profile_id = ?1,"
-                            " doc = json_set(doc, '$.profile.id', ?1)"
-                            " WHERE id IN (SELECT value FROM json_each(?2))",
-    [ST_MERGE_LOG_UNDONE] = "UPDATE merge_log SET doc = json_set(doc, '$.undone', ?2)"
-                            " WHERE id = ?1",
+    [CDP_UNMERGE_SESSIONS] = "UPDATE session SET profile_id = ?1,"
+                             " doc = json_set(doc, '$.profile.id', ?1)"
+                             " WHERE id IN (SELECT value FROM json_each(?2))",
+    [CDP_MERGE_LOG_UNDONE] = "UPDATE merge_log SET doc = json_set(doc, '$.undone', ?2)"
+                             " WHERE id = ?1",
     [ST_ENTITY_GET] = "SELECT doc FROM entity WHERE kind = ?1 AND id = ?2",
     [ST_ENTITY_PUT] = "INSERT INTO entity(kind, id, doc, updated) VALUES(?1, ?2, ?3, ?4) "
                       "ON CONFLICT(kind, id) DO UPDATE SET doc = excluded.doc, "
@@ -601,25 +539,19 @@ static int sq_session_touch(struct cdp_store *base, const char *id, const char *
 static int sq_event_put(struct cdp_store *base, const cJSON *e)
 {
     struct sqlite_store *s = SS(base);
-    const char *id = cdp_json_str(e, "id");
-    const char *type = cdp_json_str(e, "type");
-    if (!id || !type)
+    struct cdp_event_row r;
+    if (cdp_store_event_row(e, &r))
         return CDP_E_INVALID;
     sqlite3_stmt *st = stmt(s, ST_EVENT_PUT);
-    bind_text(st, 1, id);
-    bind_text(st, 2, cdp_json_str(e, "profile.id"));
-    bind_text(st, 3, cdp_json_str(e, "session.id"));
-    bind_text(st, 4, type);
-    bind_text(st, 5, cdp_json_str(e, "source.id"));
-    const char *ts = cdp_json_str(e, "metadata.time.insert");
-    int64_t t_us = 0;
-    if (ts)
-        cdp_clock_parse_iso(ts, &t_us);
-    sqlite3_bind_int64(st, 6, t_us);
+    bind_text(st, 1, r.id);
+    bind_text(st, 2, r.profile_id);
+    bind_text(st, 3, r.session_id);
+    bind_text(st, 4, r.type);
+    bind_text(st, 5, r.source_id);
+    sqlite3_bind_int64(st, 6, r.inserted);
     if (bind_doc(s, st, 7, e))
         return CDP_E_NOMEM;
-    int rc = step_done(s, st, "event put");
-    return rc;
+    return step_done(s, st, "event put");
 }
 
 static int sq_event_get(struct cdp_store *s, const char *id, cJSON **out)
@@ -697,42 +629,9 @@ static int resolve_profile(struct sqlite_store *s, const char *alias, char **out
     return *out ? 0 : CDP_E_NOMEM;
 }
 
-/* Runs one erasing DELETE for profile pid; *n is the number of rows it removed. */
-static int erase_rows(struct sqlite_store *s, enum stmt_id id, const char *pid, long *n)
-{
-    sqlite3_stmt *st = stmt(s, id);
-    bind_text(st, 1, pid);
-    int rc = step_done(s, st, "erase");
-    *n = rc ? 0 : (long)sqlite3_changes(s->db);
-    return rc;
-}
-
-static int sq_profile_erase(struct cdp_store *base, const char *id, struct cdp_erasure_counts *out)
-{
-    struct sqlite_store *s = SS(base);
-    memset(out, 0, sizeof(*out));
-    char *pid = NULL;
-    long index_entries = 0;
-    int rc = resolve_profile(s, id, &pid);
-    if (rc)
-        return rc;
-    rc = erase_rows(s, ST_ERASE_EVENTS, pid, &out->events);
-    if (!rc)
-        rc = erase_rows(s, ST_ERASE_EVENT_INDEX, pid, &index_entries);
-    if (!rc)
-        rc = erase_rows(s, ST_ERASE_SESSIONS, pid, &out->sessions);
-    if (!rc)
-        rc = erase_rows(s, ST_ERASE_PROFILES, pid, &out->profiles);
-    if (!rc)
-        rc = erase_rows(s, ST_ERASE_MERGES, pid, &index_entries);
-    if (!rc)
-        rc = erase_rows(s, ST_ERASE_IDS, pid, &out->ids);
-    free(pid);
-    return rc;
-}
-
 /* Appends the first column of each row to arr: as a string, or as raw JSON text. */
-static int add_column(struct sqlite_store *s, sqlite3_stmt *st, cJSON *arr, bool raw)
+static int add_column(struct sqlite_store *s, sqlite3_stmt *st, cJSON *arr, bool raw,
+                      const char *what)
 {
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -745,74 +644,102 @@ static int add_column(struct sqlite_store *s, sqlite3_stmt *st, cJSON *arr, bool
         }
     }
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : db_err(s, "select column");
+    return rc == SQLITE_DONE ? 0 : db_err(s, what);
 }
 
-static int export_person(struct sqlite_store *s, const char *id, long max_events, cJSON *doc)
+/* What a failure of each statement of enum cdp_store_stmt is logged as. */
+static const char *const shared_what[CDP_STORE_NSTMTS] = {
+    [CDP_PERSON_IDS] = "select column",
+    [CDP_PERSON_SESSIONS] = "select column",
+    [CDP_PERSON_EVENTS] = "select column",
+    [CDP_MERGE_ALIASES] = "select column",
+    [CDP_MERGE_SESSION_IDS] = "select column",
+    [CDP_MERGE_LATER] = "later merges",
+    [CDP_ERASE_EVENTS] = "erase",
+    [CDP_ERASE_EVENT_INDEX] = "erase",
+    [CDP_ERASE_SESSIONS] = "erase",
+    [CDP_ERASE_PROFILES] = "erase",
+    [CDP_ERASE_MERGES] = "erase",
+    [CDP_ERASE_IDS] = "erase",
+    [CDP_MERGE_EVENTS] = "merge",
+    [CDP_MERGE_SESSIONS] = "merge",
+    [CDP_MERGE_IDS] = "merge",
+    [CDP_MERGE_DELETE] = "merge",
+    [CDP_UNMERGE_IDS] = "merge",
+    [CDP_UNMERGE_EVENTS] = "merge",
+    [CDP_UNMERGE_SESSIONS] = "merge",
+    [CDP_MERGE_LOG_UNDONE] = "merge",
+};
+
+/* Binds ?1 = a and ?2 = b (unbound, so NULL, when b is NULL) to shared statement id. */
+static sqlite3_stmt *shared(struct sqlite_store *s, enum cdp_store_stmt id, const char *a,
+                            const char *b)
 {
-    cJSON *profile = NULL;
-    int rc = get_by_id(&s->base, ST_PROFILE_GET, id, &profile);
-    if (rc)
-        return rc;
-    cJSON_AddItemToObject(doc, "profile", profile);
-    const char *pid = cdp_json_str(profile, "id");
-    cJSON *ids = cJSON_AddArrayToObject(doc, "ids");
-    cJSON *sessions = cJSON_AddArrayToObject(doc, "sessions");
-    cJSON *events = cJSON_AddArrayToObject(doc, "events");
-    if (!pid || !ids || !sessions || !events)
-        return pid ? CDP_E_NOMEM : CDP_E_STORE;
-    sqlite3_stmt *st = stmt(s, ST_PROFILE_IDS);
-    bind_text(st, 1, pid);
-    if ((rc = add_column(s, st, ids, false)))
-        return rc;
-    st = stmt(s, ST_PERSON_SESSIONS);
-    bind_text(st, 1, pid);
-    if ((rc = add_column(s, st, sessions, true)))
-        return rc;
-    /* One more than asked tells whether there were more. */
-    st = stmt(s, ST_PERSON_EVENTS);
-    bind_text(st, 1, pid);
-    sqlite3_bind_int64(st, 2, max_events < 0 ? -1 : (sqlite3_int64)max_events + 1);
-    if ((rc = add_column(s, st, events, true)))
-        return rc;
-    bool truncated = max_events >= 0 && cJSON_GetArraySize(events) > max_events;
-    if (truncated)
-        cJSON_DeleteItemFromArray(events, cJSON_GetArraySize(events) - 1);
-    return cJSON_AddBoolToObject(doc, "truncated", truncated) ? 0 : CDP_E_NOMEM;
+    sqlite3_stmt *st = stmt(s, (enum stmt_id)id);
+    bind_text(st, 1, a);
+    if (id == CDP_PERSON_EVENTS) /* ?2 is the limit: -1 for none */
+        sqlite3_bind_int64(st, 2, b ? strtoll(b, NULL, 10) : -1);
+    else if (b)
+        bind_text(st, 2, b);
+    return st;
 }
 
-static int sq_profile_export(struct cdp_store *base, const char *id, long max_events, cJSON **out)
+static int sq_list(struct cdp_store *base, enum cdp_store_stmt id, const char *a, const char *b,
+                   bool raw, cJSON *arr)
 {
     struct sqlite_store *s = SS(base);
-    /* Outside a transaction, a savepoint opens a read transaction: one snapshot for the whole
-     * document, without taking the write lock as begin() would. */
-    bool own = sqlite3_get_autocommit(s->db) != 0;
-    int rc = own ? run(base, ST_SAVEPOINT, "savepoint") : 0;
-    if (rc)
-        return rc;
-    cJSON *doc = cJSON_CreateObject();
-    rc = doc ? export_person(s, id, max_events, doc) : CDP_E_NOMEM;
-    if (own) {
-        int rrc = run(base, ST_RELEASE, "release");
-        rc = rc ? rc : rrc;
-    }
-    if (rc) {
-        cJSON_Delete(doc);
-        return rc;
-    }
-    *out = doc;
-    return 0;
+    return add_column(s, shared(s, id, a, b), arr, raw, shared_what[id]);
 }
 
-static int sq_profile_resolve(struct cdp_store *base, const char *alias, char *out, size_t outlen)
+static int sq_run(struct cdp_store *base, enum cdp_store_stmt id, const char *a, const char *b,
+                  long *changes)
 {
-    char *pid = NULL;
-    int rc = resolve_profile(SS(base), alias, &pid);
-    if (!rc)
-        snprintf(out, outlen, "%s", pid);
-    free(pid);
+    struct sqlite_store *s = SS(base);
+    int rc = step_done(s, shared(s, id, a, b), shared_what[id]);
+    if (changes)
+        *changes = rc ? 0 : (long)sqlite3_changes(s->db);
     return rc;
 }
+
+static int sq_resolve(struct cdp_store *base, const char *alias, char **pid)
+{
+    return resolve_profile(SS(base), alias, pid);
+}
+
+static int sq_merge_log_put(struct cdp_store *base, const char *id, const char *survivor,
+                            const cJSON *record)
+{
+    struct sqlite_store *s = SS(base);
+    sqlite3_stmt *st = stmt(s, ST_MERGE_LOG_PUT);
+    bind_text(st, 1, id);
+    bind_text(st, 2, survivor);
+    sqlite3_bind_int64(st, 3, now_s());
+    if (bind_doc(s, st, 4, record))
+        return CDP_E_NOMEM;
+    return step_done(s, st, "merge log");
+}
+
+/* Outside a transaction, a savepoint opens a read transaction: one snapshot for the whole
+ * document, without taking the write lock as begin() would. */
+static int sq_snapshot(struct cdp_store *base, bool *own)
+{
+    *own = sqlite3_get_autocommit(SS(base)->db) != 0;
+    return *own ? run(base, ST_SAVEPOINT, "savepoint") : 0;
+}
+
+static int sq_snapshot_end(struct cdp_store *base)
+{
+    return run(base, ST_RELEASE, "release");
+}
+
+const struct cdp_store_io cdp_store_sqlite_io = {
+    .list = sq_list,
+    .run = sq_run,
+    .resolve = sq_resolve,
+    .merge_log_put = sq_merge_log_put,
+    .snapshot = sq_snapshot,
+    .snapshot_end = sq_snapshot_end,
+};
 
 /* Merge keys name profile fields; a path goes into SQL text (an index needs the literal
  * expression), so only dot-separated words of letters, digits and _ are accepted. */
@@ -898,7 +825,7 @@ static int sq_profiles_find(struct cdp_store *base, const cJSON *keys, int limit
         i++;
     }
     cJSON *ids = cJSON_CreateArray();
-    int rc = ids ? add_column(s, st, ids, false) : CDP_E_NOMEM;
+    int rc = ids ? add_column(s, st, ids, false, "select column") : CDP_E_NOMEM;
     sqlite3_finalize(st);
     if (rc) {
         cJSON_Delete(ids);
@@ -906,77 +833,6 @@ static int sq_profiles_find(struct cdp_store *base, const cJSON *keys, int limit
     }
     *out = ids;
     return 0;
-}
-
-/* Runs statement id with ?1 = a and ?2 = b (text); *changes: rows it changed (may be NULL). */
-static int run2(struct sqlite_store *s, enum stmt_id id, const char *a, const char *b,
-                long *changes)
-{
-    sqlite3_stmt *st = stmt(s, id);
-    bind_text(st, 1, a);
-    bind_text(st, 2, b);
-    int rc = step_done(s, st, "merge");
-    if (changes)
-        *changes = rc ? 0 : (long)sqlite3_changes(s->db);
-    return rc;
-}
-
-/* Adds the rows of one-column statement id for ?1 = key to a new array under obj[name]. */
-static int list_into(struct sqlite_store *s, enum stmt_id id, const char *key, cJSON *obj,
-                     const char *name)
-{
-    cJSON *arr = cJSON_CreateArray();
-    if (!arr)
-        return CDP_E_NOMEM;
-    cdp_json_put(obj, name, arr);
-    sqlite3_stmt *st = stmt(s, id);
-    bind_text(st, 1, key);
-    return add_column(s, st, arr, false);
-}
-
-static int sq_profile_merge(struct cdp_store *base, cJSON *record)
-{
-    struct sqlite_store *s = SS(base);
-    const char *id = cdp_json_str(record, "id");
-    const char *survivor = cdp_json_str(record, "survivor.id");
-    cJSON *absorbed = cJSON_GetObjectItemCaseSensitive(record, "absorbed");
-    if (!id || !survivor || !cJSON_IsArray(absorbed))
-        return CDP_E_INVALID;
-    cJSON *a;
-    cJSON_ArrayForEach(a, absorbed)
-    {
-        const char *aid = cdp_json_str(a, "id");
-        if (!aid || strcmp(aid, survivor) == 0)
-            return CDP_E_INVALID;
-        long events = 0;
-        int rc = list_into(s, ST_MERGE_ALIASES, aid, a, "ids");
-        if (!rc && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(a, "ids")) == 0) {
-            /* never stored (made by the request that merges it): its ids are in the document */
-            const cJSON *ids = cdp_json_get(a, "profile.ids");
-            cdp_json_put(a, "ids", cJSON_Duplicate(ids ? ids : NULL, true));
-        }
-        if (!rc)
-            rc = list_into(s, ST_MERGE_SESSION_IDS, aid, a, "sessions");
-        /* events first: they are found through the ids that move next */
-        if (!rc)
-            rc = run2(s, ST_MERGE_EVENTS, aid, survivor, &events);
-        if (!rc)
-            rc = run2(s, ST_MERGE_SESSIONS, aid, survivor, NULL);
-        if (!rc)
-            rc = run2(s, ST_MERGE_IDS, aid, survivor, NULL);
-        if (!rc)
-            rc = run2(s, ST_MERGE_DELETE, aid, NULL, NULL);
-        if (rc)
-            return rc;
-        cdp_json_put_num(a, "events", (double)events);
-    }
-    sqlite3_stmt *st = stmt(s, ST_MERGE_LOG_PUT);
-    bind_text(st, 1, id);
-    bind_text(st, 2, survivor);
-    sqlite3_bind_int64(st, 3, now_s());
-    if (bind_doc(s, st, 4, record))
-        return CDP_E_NOMEM;
-    return step_done(s, st, "merge log");
 }
 
 static int sq_merge_get(struct cdp_store *base, const char *id, cJSON **out)
@@ -989,86 +845,6 @@ static int sq_merge_list(struct cdp_store *base, const char *profile_id, int sta
 {
     return page_by(SS(base), ST_MERGE_LOG_COUNT, ST_MERGE_LOG_LIST, profile_id, start, limit, out,
                    total);
-}
-
-/* Runs statement id with ?1 = a and ?2 = the JSON text of list. */
-static int run_list(struct sqlite_store *s, enum stmt_id id, const char *a, const cJSON *list)
-{
-    char *txt = cJSON_PrintUnformatted(cJSON_IsArray(list) ? list : NULL);
-    if (!txt && cJSON_IsArray(list))
-        return CDP_E_NOMEM;
-    int rc = run2(s, id, a, txt ? txt : "[]", NULL);
-    free(txt);
-    return rc;
-}
-
-static int undo_merge(struct sqlite_store *s, const char *id, cJSON *rec, const char *when,
-                      char *err, size_t errlen)
-{
-    if (!cJSON_IsNull(cdp_json_get(rec, "undone")) && cdp_json_get(rec, "undone")) {
-        snprintf(err, errlen, "merge %s was undone already (%s)", id,
-                 cdp_json_str(rec, "undone") ? cdp_json_str(rec, "undone") : "?");
-        return CDP_E_CONFLICT;
-    }
-    const char *survivor = cdp_json_str(rec, "survivor.id");
-    char *pid = NULL;
-    int rc = survivor ? resolve_profile(s, survivor, &pid) : CDP_E_STORE;
-    if (rc == CDP_E_NOT_FOUND) {
-        snprintf(err, errlen, "the profile %s that merge %s made was erased", survivor, id);
-        return CDP_E_CONFLICT;
-    }
-    if (rc)
-        return rc;
-    sqlite3_stmt *st = stmt(s, ST_MERGE_LATER);
-    bind_text(st, 1, id);
-    bind_text(st, 2, pid);
-    rc = sqlite3_step(st);
-    free(pid);
-    if (rc == SQLITE_ROW) {
-        snprintf(err, errlen, "merge %s of the same profile came later: undo it first",
-                 (const char *)sqlite3_column_text(st, 0));
-        sqlite3_reset(st);
-        return CDP_E_CONFLICT;
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return db_err(s, "later merges");
-    const cJSON *a;
-    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(rec, "absorbed"))
-    {
-        const char *aid = cdp_json_str(a, "id");
-        const cJSON *profile = cdp_json_get(a, "profile");
-        if (!aid || !cJSON_IsObject(profile))
-            return CDP_E_STORE;
-        if ((rc = run_list(s, ST_UNMERGE_IDS, aid, cdp_json_get(a, "ids"))) ||
-            (rc = run_list(s, ST_UNMERGE_EVENTS, aid, cdp_json_get(a, "ids"))) ||
-            (rc = run_list(s, ST_UNMERGE_SESSIONS, aid, cdp_json_get(a, "sessions"))) ||
-            (rc = sq_profile_put(&s->base, profile)))
-            return rc;
-    }
-    const cJSON *before = cdp_json_get(rec, "survivor.before");
-    if (cJSON_IsObject(before) && (rc = sq_profile_put(&s->base, before)))
-        return rc;
-    if ((rc = run2(s, ST_MERGE_LOG_UNDONE, id, when, NULL)))
-        return rc;
-    cdp_json_put_str(rec, "undone", when);
-    return 0;
-}
-
-static int sq_merge_undo(struct cdp_store *base, const char *id, const char *when, cJSON **out,
-                         char *err, size_t errlen)
-{
-    cJSON *rec = NULL;
-    int rc = get_by_id(base, ST_MERGE_LOG_GET, id, &rec);
-    if (rc)
-        return rc;
-    rc = undo_merge(SS(base), id, rec, when, err, errlen);
-    if (rc) {
-        cJSON_Delete(rec);
-        return rc;
-    }
-    *out = rec;
-    return 0;
 }
 
 static int sq_entity_get(struct cdp_store *base, const char *kind, const char *id, cJSON **out)
@@ -1112,9 +888,7 @@ static int sq_entity_list(struct cdp_store *base, const char *kind,
                           long *total)
 {
     struct sqlite_store *s = SS(base);
-    static const struct cdp_entity_query all = {0};
-    if (!q)
-        q = &all;
+    q = cdp_store_entity_query(q);
     sqlite3_stmt *st = stmt(s, ST_ENTITY_COUNT);
     bind_text(st, 1, kind);
     bind_text(st, 4, q->where);
@@ -1267,15 +1041,15 @@ static int sq_tokens_delete_user(struct cdp_store *base, const char *user_id, co
 static int sq_audit_put(struct cdp_store *base, const cJSON *rec)
 {
     struct sqlite_store *s = SS(base);
-    int64_t t = 0;
-    if (!cdp_json_str(rec, "time") || cdp_clock_parse_iso(cdp_json_str(rec, "time"), &t))
+    struct cdp_audit_row r;
+    if (cdp_store_audit_row(rec, &r))
         return CDP_E_INVALID;
     sqlite3_stmt *st = stmt(s, ST_AUDIT_PUT);
-    sqlite3_bind_int64(st, 1, t);
-    bind_text(st, 2, cdp_json_str(rec, "user.id"));
-    bind_text(st, 3, cdp_json_str(rec, "user.email"));
-    bind_text(st, 4, cdp_json_str(rec, "entity.kind"));
-    bind_text(st, 5, cdp_json_str(rec, "entity.id"));
+    sqlite3_bind_int64(st, 1, r.time);
+    bind_text(st, 2, r.user_id);
+    bind_text(st, 3, r.email);
+    bind_text(st, 4, r.kind);
+    bind_text(st, 5, r.entity_id);
     if (bind_doc(s, st, 6, rec))
         return CDP_E_NOMEM;
     return step_done(s, st, "audit put");
@@ -1424,15 +1198,15 @@ const struct cdp_store_ops cdp_store_sqlite_ops = {
     .event_get = sq_event_get,
     .events_by_profile = sq_events_by_profile,
     .entity_kinds = sq_entity_kinds,
-    .profile_erase = sq_profile_erase,
-    .profile_export = sq_profile_export,
+    .profile_erase = cdp_store_profile_erase,
+    .profile_export = cdp_store_profile_export,
     .segment_counts = sq_segment_counts,
-    .profile_resolve = sq_profile_resolve,
+    .profile_resolve = cdp_store_profile_resolve,
     .profiles_find = sq_profiles_find,
-    .profile_merge = sq_profile_merge,
+    .profile_merge = cdp_store_profile_merge,
     .merge_get = sq_merge_get,
     .merge_list = sq_merge_list,
-    .merge_undo = sq_merge_undo,
+    .merge_undo = cdp_store_merge_undo,
     .entity_get = sq_entity_get,
     .entity_put = sq_entity_put,
     .entity_delete = sq_entity_delete,

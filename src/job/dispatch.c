@@ -340,13 +340,20 @@ static void dispatch_run(void *ud, bool (*stop)(void *), void *stop_ud)
     struct cdp_queue_entry e[BATCH];
     double trimmed = 0;
     while (!stop(stop_ud)) {
-        if (cdp_clock_mono() - trimmed >= 1.0) { /* the embedded outbox has no other reader */
-            q->ops->trim(q, d->stream);
+        /* the embedded outbox has no other reader; in scale-out the storage worker trims */
+        if (!cdp_cluster_mode(d->cfg) && cdp_clock_mono() - trimmed >= 1.0) {
+            static const char *const mine[] = {CDP_DISPATCH_GROUP};
+            q->ops->trim(q, d->stream, mine, 1);
             trimmed = cdp_clock_mono();
         }
+        /* the embedded outbox is polled (a file has no notification): while no destination is
+         * enabled, nothing comes into it, and once a second is enough */
+        bool idle = !cdp_cluster_mode(d->cfg) && !load(d, s) && !d->ndests;
         size_t n = 0;
-        int rc = q->ops->consume(q, d->stream, CDP_DISPATCH_GROUP, d->consumer, BATCH, BLOCK_MS,
-                                 LEASE_MS, e, &n);
+        int rc = q->ops->consume(q, d->stream, CDP_DISPATCH_GROUP, d->consumer, BATCH,
+                                 idle ? 0 : BLOCK_MS, LEASE_MS, e, &n);
+        if (!rc && !n && idle)
+            sleep_ms(1000);
         if (rc) {
             cdp_warn("dispatch worker: reading %s: %s", d->stream, cdp_err_str(rc));
             sleep_ms(RETRY_MS);

@@ -6,6 +6,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "job/dispatch.h"
 #include "job/schedule.h"
 #include "queue/queue.h"
 #include "store/cluster.h"
@@ -118,10 +119,12 @@ static void storage_run(void *ud, bool (*stop)(void *), void *stop_ud)
         goto out;
     }
     struct cdp_queue_entry e[BATCH];
+    /* every worker process runs both: an entry goes when both have it */
+    static const char *const trimmed_by[] = {CDP_CLUSTER_GROUP, CDP_DISPATCH_GROUP};
     double trimmed = 0;
     while (!stop(stop_ud)) {
         if (cdp_clock_mono() - trimmed >= TRIM_S) { /* else the stream grows for ever */
-            if (q->ops->trim(q, w->stream))
+            if (q->ops->trim(q, w->stream, trimmed_by, 2))
                 cdp_warn("storage worker: trimming %s failed; trying again", w->stream);
             trimmed = cdp_clock_mono();
         }

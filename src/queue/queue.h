@@ -64,9 +64,11 @@ struct cdp_queue_ops {
     int (*tail)(struct cdp_queue *q, const char *stream, char *id, size_t idlen);
     int (*settled)(struct cdp_queue *q, const char *stream, const char *group, const char *upto,
                    bool *out);
-    /* Drops the entries that every group of the stream has acknowledged (or dead-lettered), so
-     * the stream does not grow for ever; a stream without a group keeps everything. */
-    int (*trim)(struct cdp_queue *q, const char *stream);
+    /* Drops the entries that each of the groups named has acknowledged (or dead-lettered), so
+     * the stream does not grow for ever; nothing while one of them has not been made yet (it
+     * will want every entry). */
+    int (*trim)(struct cdp_queue *q, const char *stream, const char *const *groups,
+                size_t ngroups);
 };
 
 struct cdp_queue {

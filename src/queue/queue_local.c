@@ -395,19 +395,39 @@ static int settled_local(struct cdp_queue *q, const char *stream, const char *gr
     return rc;
 }
 
-static int trim_local(struct cdp_queue *q, const char *stream)
+static int trim_local(struct cdp_queue *q, const char *stream, const char *const *groups,
+                      size_t ngroups)
 {
     struct local_queue *l = (struct local_queue *)q;
-    /* the first entry each group still needs: its oldest pending one, else the one after its
-     * cursor; nothing when the stream has no group */
-    sqlite3_stmt *st = prepare(l->db, "DELETE FROM entry WHERE stream=?1 AND seq < (SELECT"
-                                      " min(coalesce((SELECT min(d.seq) FROM delivery d WHERE"
-                                      " d.stream=g.stream AND d.grp=g.name), g.last_seq + 1))"
-                                      " FROM grp g WHERE g.stream=?1)");
+    /* the first entry a group still needs: its oldest pending one, else the one after its
+     * cursor (no row: the group is not made yet) */
+    sqlite3_stmt *st = prepare(l->db, "SELECT coalesce((SELECT min(d.seq) FROM delivery d WHERE"
+                                      " d.stream=g.stream AND d.grp=g.name), g.last_seq + 1)"
+                                      " FROM grp g WHERE g.stream=? AND g.name=?");
     if (!st)
         return CDP_E_STORE;
+    int64_t floor = -1;
+    int rc = 0;
+    for (size_t k = 0; !rc && k < ngroups; k++) {
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, groups[k], -1, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        if (step != SQLITE_ROW) {
+            rc = step == SQLITE_DONE ? 1 : CDP_E_STORE; /* 1: not made yet, trim nothing */
+            break;
+        }
+        int64_t f = sqlite3_column_int64(st, 0);
+        floor = floor < 0 || f < floor ? f : floor;
+    }
+    sqlite3_finalize(st);
+    if (rc || floor < 0)
+        return rc == 1 ? 0 : rc;
+    if (!(st = prepare(l->db, "DELETE FROM entry WHERE stream=? AND seq < ?")))
+        return CDP_E_STORE;
     sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : CDP_E_STORE;
+    sqlite3_bind_int64(st, 2, floor);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : CDP_E_STORE;
     sqlite3_finalize(st);
     return rc;
 }

@@ -495,7 +495,8 @@ static int group_floor(struct redis_queue *r, const char *stream, const redisRep
     return 0;
 }
 
-static int trim_redis(struct cdp_queue *q, const char *stream)
+static int trim_redis(struct cdp_queue *q, const char *stream, const char *const *groups,
+                      size_t ngroups)
 {
     struct redis_queue *r = (struct redis_queue *)q;
     const char *info[] = {"XINFO", "GROUPS", stream};
@@ -504,11 +505,19 @@ static int trim_redis(struct cdp_queue *q, const char *stream)
     if (rc)
         return rc;
     char floor[CDP_QUEUE_ID_MAX] = "", f[CDP_QUEUE_ID_MAX];
-    bool all = rep->type == REDIS_REPLY_ARRAY && rep->elements > 0;
-    for (size_t i = 0; all && !rc && i < rep->elements; i++) {
-        rc = group_floor(r, stream, rep->element[i], f, sizeof(f));
+    bool all = rep->type == REDIS_REPLY_ARRAY && ngroups > 0;
+    for (size_t k = 0; all && !rc && k < ngroups; k++) {
+        const redisReply *g = NULL;
+        for (size_t i = 0; !g && i < rep->elements; i++) {
+            const redisReply *name = field(rep->element[i], "name");
+            if (name && name->type == REDIS_REPLY_STRING && strcmp(name->str, groups[k]) == 0)
+                g = rep->element[i];
+        }
+        f[0] = '\0';
+        if (g)
+            rc = group_floor(r, stream, g, f, sizeof(f));
         if (!f[0])
-            all = false; /* a group that has read nothing yet needs everything */
+            all = false; /* not made yet: it will want every entry */
         else if (!floor[0] || !id_at_or_after(f, floor))
             snprintf(floor, sizeof(floor), "%s", f);
     }

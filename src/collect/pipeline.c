@@ -176,6 +176,9 @@ static void flush_session(void *ud, const cJSON *session)
  * SESSION_FLUSH_MAX of them, so the work is spread instead of stalling one batch. */
 #define SESSION_FLUSH_SECONDS 1.0
 #define SESSION_FLUSH_MAX     256
+/* Runs of one request after transient conflicts before it is answered 503. */
+#define MAX_RETRIES 100
+
 /* How often the store catches up on deferred work (its per-profile event index). */
 #define MAINTAIN_SECONDS 0.1
 
@@ -313,10 +316,23 @@ static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
         bool resumed = j->track != NULL;
         if (!rc && (rc = s->ops->savepoint(s)) == 0) {
             int jr = resumed ? cdp_track_resume(&c->env, j) : cdp_track_run(&c->env, j);
-            if (jr == CDP_TRACK_RETRY) {
+            /* A transient conflict with another process (a lock it holds, a deadlock in the
+             * shared store): the whole request again in the next batch, unless a flow of it
+             * waited on the outside world already. */
+            if ((jr == CDP_TRACK_RETRY || (jr == CDP_E_BUSY && !resumed)) &&
+                j->retries++ < MAX_RETRIES) {
                 rc = s->ops->rollback_to(s);
+                cJSON_Delete(j->reply);
+                cJSON_Delete(j->changes);
+                j->reply = j->changes = NULL;
+                j->status = 0;
                 *retry_tail = j, retry_tail = &j->next;
                 continue;
+            }
+            if (jr == CDP_TRACK_RETRY) { /* still held after all those batches */
+                j->status = 503;
+                j->reply = cdp_json_detail(
+                    "busy: another process holds this profile; nothing was stored, try again");
             }
             if (jr == CDP_FLOW_WAIT || jr == CDP_TRACK_DEFER) {
                 rc = s->ops->release(s); /* nothing was written */

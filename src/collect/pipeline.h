@@ -30,6 +30,7 @@ struct cdp_job {
     int status;
     cJSON *reply;   /* response body (JSON null allowed), owned */
     cJSON *changes; /* with env->outbox: what it wrote, {profiles, sessions, events}, owned */
+    int retries;    /* times it was run again after a transient conflict (CDP_TRACK_RETRY) */
 };
 
 struct cdp_source_cache;

@@ -138,7 +138,8 @@ static void storage_run(void *ud, bool (*stop)(void *), void *stop_ud)
         }
         long events;
         /* the whole batch, as long as the store is unreachable */
-        while ((rc = write_batch(s, e, 0, n, &events)) == CDP_E_UNAVAILABLE && !stop(stop_ud))
+        while (((rc = write_batch(s, e, 0, n, &events)) == CDP_E_UNAVAILABLE || rc == CDP_E_BUSY) &&
+               !stop(stop_ud))
             sleep_ms(RETRY_MS);
         if (!rc) {
             stored(q, w, e, 0, n, events);

@@ -67,8 +67,7 @@ struct cdp_queue_ops {
     /* Drops the entries that each of the groups named has acknowledged (or dead-lettered), so
      * the stream does not grow for ever; nothing while one of them has not been made yet (it
      * will want every entry). */
-    int (*trim)(struct cdp_queue *q, const char *stream, const char *const *groups,
-                size_t ngroups);
+    int (*trim)(struct cdp_queue *q, const char *stream, const char *const *groups, size_t ngroups);
 };
 
 struct cdp_queue {

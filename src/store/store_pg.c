@@ -403,8 +403,10 @@ static int pg_err(struct pg_store *s, PGresult *r, enum stmt_id id)
     if (PQstatus(s->db) != CONNECTION_OK || !st || strncmp(st, "08", 2) == 0 ||
         strncmp(st, "57P", 3) == 0)
         return CDP_E_UNAVAILABLE;
+    /* serialization failure, deadlock, lock not available: nothing is wrong but the timing;
+     * the same work again succeeds (the collector runs such a request again) */
     if (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0 || strcmp(st, "55P03") == 0)
-        return CDP_E_UNAVAILABLE;
+        return CDP_E_BUSY;
     if (strcmp(st, "22P02") == 0 || strcmp(st, "22P05") == 0 || strcmp(st, "22021") == 0)
         return CDP_E_INVALID;
     return CDP_E_STORE;

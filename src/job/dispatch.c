@@ -406,5 +406,10 @@ int cdp_dispatch_worker_start(struct cdp_schedule **out, const struct cdp_config
         cdp_warn("dispatch worker: %s; destinations whose resource has sealed credentials are "
                  "not sent to",
                  why);
-    return cdp_schedule_start(out, "dispatch", 1, dispatch_run, d, dispatcher_free, err, errlen);
+    char stream[64];
+    snprintf(stream, sizeof(stream), "%s", d->stream); /* d belongs to the schedule from here */
+    int rc = cdp_schedule_start(out, "dispatch", 1, dispatch_run, d, dispatcher_free, err, errlen);
+    if (!rc)
+        cdp_info("dispatch worker on %s", stream);
+    return rc;
 }

@@ -84,7 +84,6 @@ int cdp_schedule_start(struct cdp_schedule **out, const char *name, long interva
         free(s);
         return CDP_E_INTERNAL;
     }
-    cdp_info("%s job every %ld s", s->name, interval_s);
     *out = s;
     return 0;
 }

@@ -460,6 +460,9 @@ int cdp_segment_job_every(struct cdp_schedule **out, const struct cdp_config *cf
     }
     e->cfg = cfg;
     e->ctx = ctx;
-    return cdp_schedule_start(out, "segment", cfg->segment_interval, every_run, e, free, err,
-                              errlen);
+    int rc =
+        cdp_schedule_start(out, "segment", cfg->segment_interval, every_run, e, free, err, errlen);
+    if (!rc)
+        cdp_info("segment job every %ld s", cfg->segment_interval);
+    return rc;
 }

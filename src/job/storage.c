@@ -175,5 +175,8 @@ int cdp_storage_worker_start(struct cdp_schedule **out, const struct cdp_config 
     cdp_queue_consumer_name(w->consumer, sizeof(w->consumer));
     /* the run loops until stopped; it ends early only when it cannot open the store or the
      * queue, and is started again a second later */
-    return cdp_schedule_start(out, "storage", 1, storage_run, w, free, err, errlen);
+    int rc = cdp_schedule_start(out, "storage", 1, storage_run, w, free, err, errlen);
+    if (!rc)
+        cdp_info("storage worker on %s", w->stream);
+    return rc;
 }

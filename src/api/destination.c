@@ -24,22 +24,6 @@ static int bad(char *err, size_t errlen, const char *msg)
     return CDP_E_INVALID;
 }
 
-/* doc[key] as an object, {} when absent or null; prefix names doc in messages. */
-static int object_or_empty(cJSON *doc, const char *key, const char *prefix, char *err,
-                           size_t errlen)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
-    if (!v || cJSON_IsNull(v)) {
-        cdp_json_put(doc, key, cJSON_CreateObject());
-        return 0;
-    }
-    if (!cJSON_IsObject(v)) {
-        snprintf(err, errlen, "%s%s: must be an object", prefix, key);
-        return CDP_E_INVALID;
-    }
-    return 0;
-}
-
 /* doc[key] as {id, name}; absent, null or "" is {"id": "", "name": ""}: any. */
 static int named_or_any(cJSON *doc, const char *key, char *err, size_t errlen)
 {
@@ -74,8 +58,8 @@ int cdp_api_destination_normalize(cJSON *doc, char *err, size_t errlen)
     const char *pkg = cdp_json_str(dest, "package");
     if (!pkg || !pkg[strspn(pkg, " \t")])
         return bad(err, errlen, "destination.package: required, a non-empty string");
-    if ((rc = object_or_empty(dest, "init", "destination.", err, errlen)) ||
-        (rc = object_or_empty(dest, "form", "destination.", err, errlen)))
+    if ((rc = cdp_json_object_or_empty(dest, "init", "destination.", err, errlen)) ||
+        (rc = cdp_json_object_or_empty(dest, "form", "destination.", err, errlen)))
         return rc;
 
     const cJSON *cond = cJSON_GetObjectItemCaseSensitive(doc, "condition");
@@ -93,7 +77,7 @@ int cdp_api_destination_normalize(cJSON *doc, char *err, size_t errlen)
         cdp_tql_free(q);
     }
 
-    if ((rc = object_or_empty(doc, "mapping", "", err, errlen)))
+    if ((rc = cdp_json_object_or_empty(doc, "mapping", "", err, errlen)))
         return rc;
     if ((rc = cdp_template_object_check(cJSON_GetObjectItemCaseSensitive(doc, "mapping"), 0, NULL,
                                         "mapping", err, errlen)))
@@ -124,24 +108,7 @@ int cdp_api_destination_normalize(cJSON *doc, char *err, size_t errlen)
     cdp_json_put_str(r, "id", rid);
     cdp_json_put(doc, "resource", r);
 
-    cJSON *tags = cJSON_GetObjectItemCaseSensitive(doc, "tags");
-    if (!tags || cJSON_IsNull(tags)) {
-        cdp_json_put(doc, "tags", cJSON_CreateArray());
-    } else if (!cJSON_IsArray(tags)) {
-        return bad(err, errlen, "tags: expected a list of strings");
-    } else {
-        int i = 0;
-        const cJSON *t;
-        cJSON_ArrayForEach(t, tags)
-        {
-            if (!cJSON_IsString(t)) {
-                snprintf(err, errlen, "tags[%d]: expected a string", i);
-                return CDP_E_INVALID;
-            }
-            i++;
-        }
-    }
-    return 0;
+    return cdp_json_string_list(doc, "tags", NULL, false, err, errlen);
 }
 
 void cdp_api_destination_put(struct cdp_http_req *req, void *app)

@@ -61,56 +61,6 @@ static int bad(char *err, size_t errlen, const char *msg)
     return CDP_E_INVALID;
 }
 
-/* doc[key] as a list of strings: a string becomes a one-item list, absent or null def. */
-static int string_list(cJSON *doc, const char *key, const char *def, char *err, size_t errlen)
-{
-    cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
-    if (!v || cJSON_IsNull(v)) {
-        cJSON *l = cJSON_CreateArray();
-        if (def)
-            cJSON_AddItemToArray(l, cJSON_CreateString(def));
-        cdp_json_put(doc, key, l);
-        return 0;
-    }
-    if (cJSON_IsString(v)) {
-        cJSON *l = cJSON_CreateArray();
-        cJSON_AddItemToArray(l, cJSON_CreateString(v->valuestring));
-        cdp_json_put(doc, key, l);
-        return 0;
-    }
-    if (!cJSON_IsArray(v)) {
-        snprintf(err, errlen, "%s: expected a list of strings", key);
-        return CDP_E_INVALID;
-    }
-    int i = 0;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, v)
-    {
-        if (!cJSON_IsString(it)) {
-            snprintf(err, errlen, "%s[%d]: expected a string", key, i);
-            return CDP_E_INVALID;
-        }
-        i++;
-    }
-    return 0;
-}
-
-/* doc[key] as an object, {} when absent or null; prefix names doc in messages. */
-static int object_or_empty(cJSON *doc, const char *key, const char *prefix, char *err,
-                           size_t errlen)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
-    if (!v || cJSON_IsNull(v)) {
-        cdp_json_put(doc, key, cJSON_CreateObject());
-        return 0;
-    }
-    if (!cJSON_IsObject(v)) {
-        snprintf(err, errlen, "%s%s: must be an object", prefix, key);
-        return CDP_E_INVALID;
-    }
-    return 0;
-}
-
 static int check_credentials(cJSON *doc, char *err, size_t errlen)
 {
     cJSON *c = cJSON_GetObjectItemCaseSensitive(doc, "credentials");
@@ -130,7 +80,7 @@ static int check_credentials(cJSON *doc, char *err, size_t errlen)
         const cJSON *set = cJSON_GetObjectItemCaseSensitive(c, cred_sets[i]);
         if (cJSON_IsString(set) && strcmp(set->valuestring, MASK) == 0)
             continue; /* keep the stored set (resolved when saving) */
-        int rc = object_or_empty(c, cred_sets[i], "credentials.", err, errlen);
+        int rc = cdp_json_object_or_empty(c, cred_sets[i], "credentials.", err, errlen);
         if (rc) {
             snprintf(err, errlen,
                      "credentials.%s: must be an object (or \"" MASK "\" to keep the stored one)",
@@ -180,8 +130,8 @@ int cdp_api_resource_normalize(cJSON *doc, char *err, size_t errlen)
         if (!f)
             cdp_json_put_bool(doc, flags[i], i == 0);
     }
-    if ((rc = string_list(doc, "tags", "general", err, errlen)) ||
-        (rc = string_list(doc, "groups", NULL, err, errlen)))
+    if ((rc = cdp_json_string_list(doc, "tags", "general", true, err, errlen)) ||
+        (rc = cdp_json_string_list(doc, "groups", NULL, true, err, errlen)))
         return rc;
     const cJSON *icon = cJSON_GetObjectItemCaseSensitive(doc, "icon");
     if (icon && !cJSON_IsNull(icon) && !cJSON_IsString(icon))
@@ -198,8 +148,8 @@ int cdp_api_resource_normalize(cJSON *doc, char *err, size_t errlen)
         const char *pkg = cdp_json_str(dest, "package");
         if (!pkg || !*pkg)
             return bad(err, errlen, "destination.package: required, a non-empty string");
-        if ((rc = object_or_empty(dest, "init", "destination.", err, errlen)) ||
-            (rc = object_or_empty(dest, "form", "destination.", err, errlen)))
+        if ((rc = cdp_json_object_or_empty(dest, "init", "destination.", err, errlen)) ||
+            (rc = cdp_json_object_or_empty(dest, "form", "destination.", err, errlen)))
             return rc;
     }
     char now[40];

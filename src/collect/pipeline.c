@@ -249,7 +249,7 @@ static void prefetch(struct cdp_store *s, const struct cdp_job *batch)
 }
 
 /* The embedded mode: whether jobs keep their writes for the outbox (scale-out publishes every
- * change anyway), decided again when configuration changes. */
+ * change anyway), decided again when configuration changes (another connection committed). */
 static void outbox_sync(struct cdp_collector *c, struct cdp_store *s)
 {
     int64_t v;
@@ -294,12 +294,11 @@ static void run_batch(struct cdp_collector *c, struct cdp_job *batch)
         cdp_hotcache_clear(c->env.sessions);
         cdp_source_cache_sync(c->env.sources, s); /* config is only written elsewhere */
         cdp_routing_sync(c->env.routing, s);
+        outbox_sync(c, s);
         c->external_version = v;
     }
     if (!rc && s->ops->prefetch)
         prefetch(s, batch);
-    if (!rc)
-        outbox_sync(c, s);
     cJSON *entry = NULL;
     if (c->env.outbox && (entry = cJSON_CreateObject()) &&
         (!cJSON_AddArrayToObject(entry, "profiles") || !cJSON_AddArrayToObject(entry, "sessions") ||

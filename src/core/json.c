@@ -467,6 +467,55 @@ const char *cdp_json_named(cJSON *doc, const char *key)
     return cdp_json_str(named, "id");
 }
 
+int cdp_json_object_or_empty(cJSON *doc, const char *key, const char *prefix, char *err,
+                             size_t errlen)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
+    if (!v || cJSON_IsNull(v)) {
+        cdp_json_put(doc, key, cJSON_CreateObject());
+        return 0;
+    }
+    if (!cJSON_IsObject(v)) {
+        snprintf(err, errlen, "%s%s: must be an object", prefix, key);
+        return CDP_E_INVALID;
+    }
+    return 0;
+}
+
+int cdp_json_string_list(cJSON *doc, const char *key, const char *def, bool single, char *err,
+                         size_t errlen)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
+    if (!v || cJSON_IsNull(v)) {
+        cJSON *l = cJSON_CreateArray();
+        if (def)
+            cJSON_AddItemToArray(l, cJSON_CreateString(def));
+        cdp_json_put(doc, key, l);
+        return 0;
+    }
+    if (single && cJSON_IsString(v)) {
+        cJSON *l = cJSON_CreateArray();
+        cJSON_AddItemToArray(l, cJSON_CreateString(v->valuestring));
+        cdp_json_put(doc, key, l);
+        return 0;
+    }
+    if (!cJSON_IsArray(v)) {
+        snprintf(err, errlen, "%s: expected a list of strings", key);
+        return CDP_E_INVALID;
+    }
+    int i = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, v)
+    {
+        if (!cJSON_IsString(it)) {
+            snprintf(err, errlen, "%s[%d]: expected a string", key, i);
+            return CDP_E_INVALID;
+        }
+        i++;
+    }
+    return 0;
+}
+
 int cdp_json_entity_head(cJSON *doc, const char *what, char *err, size_t errlen)
 {
     if (!cJSON_IsObject(doc)) {

@@ -49,6 +49,14 @@ const char *cdp_json_named(cJSON *doc, const char *key);
  * not blank ("name:
  * <what> needs a name"). CDP_E_INVALID with the message in err. what: "a segment", … */
 int cdp_json_entity_head(cJSON *doc, const char *what, char *err, size_t errlen);
+/* doc[key] as an object: {} when absent or null, else CDP_E_INVALID with "<prefix><key>: must
+ * be an object" in err. */
+int cdp_json_object_or_empty(cJSON *doc, const char *key, const char *prefix, char *err,
+                             size_t errlen);
+/* doc[key] as a list of strings: absent or null becomes [def] ([] when def is NULL), a lone
+ * string (when single) a one-item list; else CDP_E_INVALID naming the field or item in err. */
+int cdp_json_string_list(cJSON *doc, const char *key, const char *def, bool single, char *err,
+                         size_t errlen);
 /* Boolean flag as Tracardi's is_on(): the bool value when key holds a bool, else def. */
 bool cdp_json_flag(const cJSON *obj, const char *key, bool def);
 /* {"detail": "<message>"}, the body of every error answer (Tracardi's shape). */

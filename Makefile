@@ -14,7 +14,10 @@ DEB_PKGS = build-essential meson ninja-build pkg-config clang clang-format \
 	libmicrohttpd-dev libcjson-dev libsqlite3-dev libpcre2-dev libyaml-dev libsodium-dev \
 	libcmocka-dev libjemalloc-dev libcurl4-openssl-dev libhiredis-dev redis-server libpq-dev postgresql python3-psycopg2 bc uap-core json-schema-test-suite python3 python3-pytest wrk curl
 
-.PHONY: all deps build run test unit integration integration-scaleout asan fuzz fuzz-build bench fmt fmt-check clean cluster cluster-stop
+# Browser tests only: `make run` does not need a browser.
+E2E_PKGS = chromium
+
+.PHONY: all deps e2e-deps gui gui-test e2e build run test unit integration integration-scaleout asan fuzz fuzz-build bench fmt fmt-check clean cluster cluster-stop
 
 all: build
 
@@ -27,11 +30,31 @@ deps:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+	@command -v npm >/dev/null || { echo "installing Node.js and npm"; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm; }
+
+e2e-deps:
+	@command -v chromium >/dev/null || { echo "installing Chromium for the GUI tests"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(E2E_PKGS); }
+
+# The GUI (gui/, React + Vite): npm ci when the lockfile changes, a build when a source does.
+# The binary compiles gui/dist in (gui/embed.py), so build depends on it.
+GUI_SRC = $(shell find gui/src gui/public -type f 2>/dev/null) gui/index.html gui/vite.config.ts \
+	gui/tsconfig.json gui/package.json
+gui/node_modules/.ci-stamp: gui/package-lock.json
+	cd gui && npm ci --no-audit --no-fund
+	touch $@
+
+gui/dist/index.html: gui/node_modules/.ci-stamp $(GUI_SRC)
+	cd gui && npm run build
+
+gui: gui/dist/index.html
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD)
 
-build: $(BUILD)/build.ninja
+build: $(BUILD)/build.ninja gui
 	ninja -C $(BUILD)
 
 run: deps build
@@ -47,6 +70,14 @@ cluster-stop:
 
 unit: build
 	meson test -C $(BUILD) --suite unit --print-errorlogs
+
+# Unit tests of the GUI's logic (Vitest), then the browser tests: playwright-core drives
+# Debian's Chromium through the GUI of a real cdpd (gui/e2e/), screenshots in docs/screenshots/.
+gui-test: gui
+	cd gui && npm test
+
+e2e: e2e-deps build
+	cd gui && CDPD_BIN=$(CURDIR)/$(BUILD)/cdpd node --test --test-concurrency=1 e2e/
 
 integration: build
 	CDPD_BIN=$(CURDIR)/$(BUILD)/cdpd /usr/bin/python3 -m pytest -q tests/integration
@@ -77,6 +108,8 @@ fuzz: deps fuzz-build
 
 test: deps build
 	$(MAKE) unit
+	$(MAKE) gui-test
+	$(MAKE) e2e
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
 	$(MAKE) asan
 	$(MAKE) integration

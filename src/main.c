@@ -1,6 +1,7 @@
 /* cdpd: start-up, subcommands, signals. `cdpd serve` runs the roles this process is given:
  * the collector listener with its pipeline, and the management API listener. */
 #include "api/api.h"
+#include "api/gui.h"
 #include "collect/collect.h"
 #include "collect/identity.h"
 #include "core/clock.h"
@@ -280,6 +281,7 @@ static int cmd_serve(int argc, char **argv)
                                   .routes = cdp_api_routes,
                                   .nroutes = cdp_api_nroutes,
                                   .guard = cdp_api_guard,
+                                  .fallback = cdp_api_gui,
                                   .app = api};
         if (cdp_http_start(&admin, &o, err, sizeof(err)))
             goto fail;
@@ -310,6 +312,9 @@ static int cmd_serve(int argc, char **argv)
         const char *colon = strrchr(cfg.admin_listen, ':');
         printf("  management: http://%.*s:%u\n", (int)(colon - cfg.admin_listen), cfg.admin_listen,
                cdp_http_port(admin));
+        printf("  GUI:        http://%.*s:%u/%s\n", (int)(colon - cfg.admin_listen),
+               cfg.admin_listen, cdp_http_port(admin),
+               cdp_gui_nfiles ? "" : " (not built into this binary: run make)");
     }
     fflush(stdout);
     int sig;

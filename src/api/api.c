@@ -1,5 +1,6 @@
 /* The management API's route table (roles per route in one place) and its store pool. */
 #include "api/api.h"
+#include "api/gui.h"
 #include "core/config.h"
 #include "core/err.h"
 #include "core/json.h"
@@ -36,12 +37,14 @@ struct cdp_api {
 #define USERS (CDP_ROLE_ADMIN | CDP_API_ROUTE_PRODUCTION)
 
 const struct cdp_route cdp_api_routes[] = {
-    {"GET", "/", cdp_http_version, 0},
+    {"GET", "/", cdp_api_root, 0},
     {"GET", "/healthcheck", cdp_http_healthcheck, 0},
     /* public, on this private listener only: the API's description and Prometheus's scrapes */
     {"GET", "/openapi.json", cdp_api_openapi, 0},
     {"GET", "/metrics", cdp_api_metrics, 0},
     {"GET", "/storage/backlog", cdp_api_storage_backlog, 0},
+    {"GET", "/install", cdp_api_install_get, 0},
+    {"POST", "/install", cdp_api_install, 0},
     {"POST", "/user/token", cdp_api_token, 0},
     {"POST", "/user/logout", cdp_api_logout, SELF},
     /* users [admin] as Tracardi; the caller's own account and preferences: SELF, where

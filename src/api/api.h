@@ -44,6 +44,8 @@ int cdp_api_user_add(struct cdp_store *s, const char *email, const char *passwor
 
 /* Users, the caller's own account and preferences (user.c), the audit log (audit.c). */
 void cdp_api_user_create(struct cdp_http_req *req, void *app);
+void cdp_api_install_get(struct cdp_http_req *req, void *app);
+void cdp_api_install(struct cdp_http_req *req, void *app);
 void cdp_api_user_get(struct cdp_http_req *req, void *app);
 void cdp_api_user_update(struct cdp_http_req *req, void *app);
 void cdp_api_user_delete(struct cdp_http_req *req, void *app);

@@ -62,6 +62,12 @@ static const struct op_doc op_docs[] = {
      "Scale-out: how far storage workers are behind on each context's change stream", NULL, NULL,
      "{'type':'object'}"},
     /* users */
+    {"GET /install", "Whether any user exists yet (the GUI's first screen)", NULL, NULL,
+     "{'type':'object','properties':{'users':{'type':'boolean'}}}"},
+    {"POST /install", "Create the first administrator; 409 once any user exists", NULL,
+     "{'type':'object','required':['email','password'],'properties':{'email':{'type':'string'},"
+     "'password':{'type':'string'},'full_name':{'type':'string'}}}",
+     "User"},
     {"POST /user/token", "Log in: a bearer token for the form's username and password", NULL,
      "form:LoginForm", "Token"},
     {"POST /user/logout", "End this token", NULL, NULL, "{'type':'object'}"},

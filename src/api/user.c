@@ -114,11 +114,10 @@ static int finish(struct cdp_http_req *req, struct cdp_store *s, int rc, const c
     return rc;
 }
 
-void cdp_api_user_create(struct cdp_http_req *req, void *app)
+/* Creates the user body describes. first: only while there is no user at all (the first
+ * administrator, made from the GUI's first screen); 409 once there is one. */
+static void create_user(struct cdp_http_req *req, void *app, cJSON *body, bool first)
 {
-    cJSON *body = cdp_api_body_json(req, app);
-    if (!body)
-        return;
     struct cdp_user_rec u;
     memset(&u, 0, sizeof(u));
     struct cdp_store *s = NULL;
@@ -134,7 +133,7 @@ void cdp_api_user_create(struct cdp_http_req *req, void *app)
         cdp_http_reply_error(req, 500, "cannot hash the password (out of memory)");
         goto out;
     }
-    if (!(s = cdp_api_store(app, req)))
+    if (!(s = cdp_api_store_of(app, CDP_STORE_PRODUCTION, req)))
         goto out;
     struct cdp_user_rec old;
     memset(&old, 0, sizeof(old));
@@ -142,6 +141,20 @@ void cdp_api_user_create(struct cdp_http_req *req, void *app)
     if (rc) {
         cdp_api_reply_err(req, rc, "user");
         goto out;
+    }
+    if (first) {
+        cJSON *page = NULL;
+        long total = 0;
+        rc = s->ops->user_list(s, 0, 1, &page, &total);
+        cJSON_Delete(page);
+        if (rc || total > 0) {
+            s->ops->rollback(s);
+            if (rc)
+                cdp_api_reply_err(req, rc, "user");
+            else
+                cdp_http_reply_error(req, 409, "cdpd has users already: log in");
+            goto out;
+        }
     }
     /* the id and the e-mail are both keys of user_get: an e-mail that is some user's id (or
      * the reverse) must not make two users one */
@@ -163,6 +176,49 @@ out:
         cdp_api_store_put(app, s);
     sodium_memzero(u.pwhash, sizeof(u.pwhash));
     cJSON_Delete(u.doc);
+}
+
+void cdp_api_user_create(struct cdp_http_req *req, void *app)
+{
+    cJSON *body = cdp_api_body_json(req, app);
+    if (body)
+        create_user(req, app, body, false);
+    cJSON_Delete(body);
+}
+
+/* GET /install: {"users": false} while nobody can log in yet, so the GUI offers to create the
+ * first administrator. */
+void cdp_api_install_get(struct cdp_http_req *req, void *app)
+{
+    struct cdp_store *s = cdp_api_store_of(app, CDP_STORE_PRODUCTION, req);
+    if (!s)
+        return;
+    cJSON *page = NULL;
+    long total = 0;
+    int rc = s->ops->user_list(s, 0, 1, &page, &total);
+    cJSON_Delete(page);
+    cdp_api_store_put(app, s);
+    if (rc) {
+        cdp_api_reply_err(req, rc, "user");
+        return;
+    }
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddBoolToObject(j, "users", total > 0);
+    cdp_http_reply_json(req, 200, j);
+}
+
+/* POST /install {email, password, full_name?}: the first user, an administrator. */
+void cdp_api_install(struct cdp_http_req *req, void *app)
+{
+    cJSON *body = cdp_api_body_json(req, app);
+    if (!body)
+        return;
+    cJSON_DeleteItemFromObjectCaseSensitive(body, "roles");
+    cJSON_DeleteItemFromObjectCaseSensitive(body, "disabled");
+    cJSON_DeleteItemFromObjectCaseSensitive(body, "expiration_timestamp");
+    cJSON *roles = cJSON_AddArrayToObject(body, "roles");
+    cJSON_AddItemToArray(roles, cJSON_CreateString("admin"));
+    create_user(req, app, body, true);
     cJSON_Delete(body);
 }
 

@@ -377,7 +377,8 @@ static void dispatch(struct cdp_http_req *r)
         } else if (alen) {
             cdp_http_add_header(r, "Allow", allow);
             cdp_http_reply_error(r, 405, "method %s not allowed on %s", r->method, r->path);
-        } else if (o->fallback && strcmp(r->method, "GET") == 0) {
+        } else if (o->fallback &&
+                   (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0)) {
             o->fallback(r, o->app);
         } else {
             cdp_http_reply_error(r, 404, "Not Found");

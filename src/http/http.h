@@ -39,7 +39,7 @@ struct cdp_http_opts {
     const struct cdp_route *routes;
     size_t nroutes;
     cdp_http_guard_fn guard;
-    cdp_http_fn fallback; /* runs when no route matches a GET (static files); may be NULL */
+    cdp_http_fn fallback; /* runs when no route matches a GET or HEAD (static files); may be NULL */
     void *app;
 };
 

@@ -1,0 +1,9 @@
+import { Page, Empty } from "../ui/kit";
+
+export default function Audit() {
+  return (
+    <Page title="Audit">
+      <Empty title="Being built" />
+    </Page>
+  );
+}

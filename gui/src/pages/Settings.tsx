@@ -1,0 +1,9 @@
+import { Page, Empty } from "../ui/kit";
+
+export default function Settings() {
+  return (
+    <Page title="Settings">
+      <Empty title="Being built" />
+    </Page>
+  );
+}

@@ -1,0 +1,9 @@
+import { Page, Empty } from "../ui/kit";
+
+export default function Users() {
+  return (
+    <Page title="Users">
+      <Empty title="Being built" />
+    </Page>
+  );
+}

@@ -52,7 +52,7 @@ export const NAV: NavSection[] = [
     items: [
       { path: "/segments", label: "Segments", icon: "◑", roles: ROLES.marketing, menu: true, page: p(() => import("./pages/Segments")) },
       { path: "/consents", label: "Consent types", icon: "✓", roles: ROLES.marketing, menu: true, page: p(() => import("./pages/Consents")) },
-      { path: "/identification", label: "Identification points", icon: "⌖", roles: ROLES.adminDev, menu: true, page: p(() => import("./pages/Identification")) },
+      { path: "/identification", label: "Identification points", icon: "◎", roles: ROLES.adminDev, menu: true, page: p(() => import("./pages/Identification")) },
     ],
   },
   {

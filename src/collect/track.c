@@ -593,8 +593,19 @@ static int run_flows(struct track *t)
         cdp_metric_add(CDP_METRIC_FLOWS, 1);
         if (rc) {
             cdp_metric_add(CDP_METRIC_FLOW_ERRORS, 1);
-            cJSON_AddItemToArray(t->errors, cJSON_CreateString(cdp_flow_run_error(t->run)));
+            const char *why = cdp_flow_run_error(t->run);
+            cJSON_AddItemToArray(t->errors, cJSON_CreateString(why));
             cdp_json_put_bool(cdp_json_obj(e, "metadata"), "error", true);
+            /* the message stays with the event, for whoever looks at it later (the GUI) */
+            cJSON *pb = cdp_json_obj(cdp_json_obj(e, "metadata"), "processed_by");
+            cJSON *errs = cdp_json_get(pb, "errors");
+            if (!cJSON_IsArray(errs))
+                cdp_json_put(pb, "errors", errs = cJSON_CreateArray());
+            cJSON *one = cJSON_CreateObject();
+            cJSON_AddStringToObject(one, "flow", cdp_flow_plan_id(w->plan));
+            cJSON_AddStringToObject(one, "rule", w->rule ? w->rule : "");
+            cJSON_AddStringToObject(one, "message", why);
+            cJSON_AddItemToArray(errs, one);
         }
         cdp_flow_run_free(t->run);
         t->run = NULL;

@@ -15,15 +15,23 @@ bool cdp_source_is_enabled(const cJSON *source)
     return cdp_json_flag(source, "enabled", true);
 }
 
+/* Whether a source of type `type` takes traffic of `bridge`: its own, and /track's ("rest")
+ * also from a "javascript" source, as the JavaScript tracker posts to /track. */
+static bool takes(const char *type, const char *bridge)
+{
+    return strcmp(type, bridge) == 0 ||
+           (strcmp(bridge, "rest") == 0 && strcmp(type, "javascript") == 0);
+}
+
 bool cdp_source_has_bridge(const cJSON *source, const char *bridge)
 {
     const cJSON *types = cJSON_GetObjectItemCaseSensitive(source, "type");
     const cJSON *t;
     if (cJSON_IsString(types))
-        return strcmp(types->valuestring, bridge) == 0;
+        return takes(types->valuestring, bridge);
     cJSON_ArrayForEach(t, types)
     {
-        if (cJSON_IsString(t) && strcmp(t->valuestring, bridge) == 0)
+        if (cJSON_IsString(t) && takes(t->valuestring, bridge))
             return true;
     }
     return false;

@@ -109,3 +109,13 @@ def test_source_bad_enabled_type_is_422(server):
     sid = new_id("src")
     r = server.api_post("/event-source", {"id": sid, "name": "x", "enabled": "yes"})
     assert r.status == 422, r
+
+
+def test_a_javascript_source_takes_the_trackers_posts_to_track(server):
+    """The JavaScript tracker (and the GUI's snippet) posts to /track: a source of type
+    javascript takes that traffic, as a rest one does; webhooks it does not."""
+    src = new_id("js")
+    r = server.api_post("/event-source", {"id": src, "name": "Site", "type": ["javascript"]})
+    assert r.status == 200, r
+    assert server.track(payload(src, new_id("s"))).status == 200
+    assert server.post("/collect/page-view/%s" % src, {"a": 1}).status == 403

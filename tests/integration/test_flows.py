@@ -189,6 +189,10 @@ def test_failing_node_stops_its_flow_gives_226_and_keeps_the_data(server):
     assert "big-spender" in p["segments"]
     ev = [e for e in server.events_of(p["id"]) if e["type"] == "purchase"]
     assert len(ev) == 1 and ev[0]["metadata"]["error"] is True
+    # why, and in which flow, stays with the event
+    errs = ev[0]["metadata"]["processed_by"]["errors"]
+    assert sorted(e["flow"] for e in errs) == ["failing", "thrower"], errs
+    assert any("`Boom`" in e["message"] and "no stock" in e["message"] for e in errs), errs
 
 
 @pytest.mark.parametrize("graph,needle", [

@@ -88,6 +88,7 @@ export async function launch() {
 export async function newPage(browser, viewport = { width: 1280, height: 800 }) {
   const ctx = await browser.newContext({ viewport });
   const page = await ctx.newPage();
+  page.setDefaultTimeout(10000);
   page.errors = [];
   page.on("pageerror", (e) => page.errors.push(e.message));
   return page;
@@ -126,4 +127,9 @@ export async function login(page, cdpd, user = ADMIN) {
   await page.getByLabel("Password", { exact: true }).fill(user.password);
   await page.getByRole("button", { name: "Log in" }).click();
   await page.getByRole("button", { name: "Log out" }).waitFor();
+}
+
+/** A link of the main menu (the sidebar; on a phone, open it first with "Menu"). */
+export function menu(page, name) {
+  return page.getByRole("complementary", { name: "Main menu" }).getByRole("link", { name, exact: true });
 }

@@ -222,6 +222,8 @@ void cdp_api_deploy_dry_run(struct cdp_http_req *req, void *app);
  * import (bundle.c): 0, or CDP_E_INVALID with a message naming the field in err. Rules are
  * checked alone here: whether their flow and source exist is the caller's question. */
 int cdp_api_flow_normalize(cJSON *doc, char *err, size_t errlen);
+/* A draft's check: the shape of a flow, not whether it compiles (work in progress). */
+int cdp_api_flow_draft_normalize(cJSON *doc, char *err, size_t errlen);
 int cdp_api_rule_normalize(cJSON *doc, char *err, size_t errlen);
 int cdp_api_validator_normalize(cJSON *doc, char *err, size_t errlen);
 int cdp_api_setting_normalize(cJSON *doc, char *err, size_t errlen);

@@ -46,7 +46,7 @@ static const struct bundle_kind {
     {"event-reshaping", cdp_reshape_normalize, NULL},
     {"event-to-profile", cdp_mapping_normalize, NULL},
     {"identification-point", cdp_identification_normalize, NULL},
-    {"flow", cdp_api_flow_normalize, NULL},            /* drafts */
+    {"flow", cdp_api_flow_draft_normalize, NULL},      /* drafts, finished or not */
     {"flow-production", cdp_api_flow_normalize, NULL}, /* deployed copies, which rules run */
     {"rule", cdp_api_rule_normalize, NULL},
     {"resource", NULL, resource_check},

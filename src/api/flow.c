@@ -89,7 +89,7 @@ static void put_id(cJSON *doc)
 
 /* --- flows --- */
 
-int cdp_api_flow_normalize(cJSON *doc, char *err, size_t errlen)
+int cdp_api_flow_draft_normalize(cJSON *doc, char *err, size_t errlen)
 {
     if (!cJSON_IsObject(doc)) {
         snprintf(err, errlen, "body: expected a flow object");
@@ -116,6 +116,12 @@ int cdp_api_flow_normalize(cJSON *doc, char *err, size_t errlen)
     default_str(doc, "description", "");
     default_str(doc, "type", "collection");
     default_tags(doc);
+    return 0;
+}
+
+/* Whether the flow compiles: 0, or CDP_E_INVALID with the node and the reason in err. */
+static int compiles(const cJSON *doc, char *err, size_t errlen)
+{
     struct cdp_flow_plan *plan;
     char why[600];
     if (cdp_flow_compile(doc, &plan, why, sizeof(why))) {
@@ -124,6 +130,12 @@ int cdp_api_flow_normalize(cJSON *doc, char *err, size_t errlen)
     }
     cdp_flow_plan_unref(plan);
     return 0;
+}
+
+int cdp_api_flow_normalize(cJSON *doc, char *err, size_t errlen)
+{
+    int rc = cdp_api_flow_draft_normalize(doc, err, errlen);
+    return rc ? rc : compiles(doc, err, errlen);
 }
 
 static void stamp(cJSON *doc, const char *key)
@@ -138,12 +150,17 @@ static void save_flow(struct cdp_http_req *req, struct cdp_api *api, bool deploy
     cJSON *doc = cdp_api_body_json(req, api);
     if (!doc)
         return;
-    char err[700];
-    if (cdp_api_flow_normalize(doc, err, sizeof(err))) {
+    /* a draft is work in progress: kept whenever it is a well-formed flow, with what stops it
+     * from running in the answer's "problem"; only a flow that compiles is deployed */
+    char err[700], problem[700] = "";
+    if (deploy ? cdp_api_flow_normalize(doc, err, sizeof(err))
+               : cdp_api_flow_draft_normalize(doc, err, sizeof(err))) {
         cdp_http_reply_error(req, 422, "%s", err);
         cJSON_Delete(doc);
         return;
     }
+    if (!deploy)
+        compiles(doc, problem, sizeof(problem));
     struct cdp_store *s = cdp_api_store(api, req);
     if (!s) {
         cJSON_Delete(doc);
@@ -176,6 +193,8 @@ static void save_flow(struct cdp_http_req *req, struct cdp_api *api, bool deploy
         cdp_api_reply_err(req, rc, "flow");
         return;
     }
+    if (problem[0])
+        cJSON_AddStringToObject(doc, "problem", problem);
     cdp_http_reply_json(req, 200, doc);
 }
 

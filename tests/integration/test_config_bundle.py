@@ -152,8 +152,11 @@ def test_a_bad_entity_is_named_and_nothing_is_written(server):
     fresh_segments = server.api_get("/segments").body["total"]
     cases = [
         (("rule", 0, "name", None), "entities.rule[0].name:"),
-        (("flow", 1, "flowGraph", {"nodes": [{"id": "x", "data": {"spec": {"className": "Nope"}}}],
-                                   "edges": []}), "entities.flow[1].flowGraph:"),
+        # a draft need not compile, but must be a flow; a deployed copy must compile
+        (("flow", 1, "flowGraph", "not a graph"), "entities.flow[1].flowGraph:"),
+        (("flow-production", 0, "flowGraph",
+          {"nodes": [{"id": "x", "data": {"spec": {"className": "Nope"}}}], "edges": []}),
+         "entities.flow-production[0].flowGraph:"),
         (("segment", 0, "condition", "profile@a =="), "entities.segment[0].condition:"),
         (("event-validator", 0, "validation", {"json_schema": {"type": 5}}),
          "entities.event-validator[0].validation.json_schema:"),

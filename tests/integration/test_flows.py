@@ -211,10 +211,24 @@ def test_failing_node_stops_its_flow_gives_226_and_keeps_the_data(server):
     ({"nodes": [start_node()], "edges": [edge("start", "ghost")]}, "ghost"),
 ])
 def test_invalid_flows_are_refused_naming_the_node(server, graph, needle):
-    for path in ("/flow/draft", "/flow/production"):
-        r = server.api_post(path, {"id": new_id("f"), "name": "bad", "flowGraph": graph})
-        assert r.status == 422, r
-        assert needle in r.body["detail"], r.body
+    fid = new_id("f")
+    r = server.api_post("/flow/production", {"id": fid, "name": "bad", "flowGraph": graph})
+    assert r.status == 422, r
+    assert needle in r.body["detail"], r.body
+    assert server.api_get("/flow/production/" + fid).status == 404
+    # a draft is work in progress: kept, with what stops it from running
+    r = server.api_post("/flow/draft", {"id": fid, "name": "bad", "flowGraph": graph})
+    assert r.status == 200, r
+    assert needle in r.body["problem"], r.body
+    d = server.api_get("/flow/draft/" + fid)
+    assert d.status == 200 and "problem" not in d.body and d.body["deployed"] is False
+    assert server.api_get("/flow/production/" + fid).status == 404
+
+
+def test_a_draft_must_still_be_a_flow(server):
+    for body in ({"name": "no graph"}, {"id": 5, "name": "x", "flowGraph": {}},
+                 {"id": "x", "flowGraph": {"nodes": [], "edges": []}}):
+        assert server.api_post("/flow/draft", body).status == 422, body
 
 
 def test_flow_written_in_tracardi_format_imports_unchanged(server):

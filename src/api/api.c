@@ -103,6 +103,7 @@ const struct cdp_route cdp_api_routes[] = {
     {"GET", "/segment/{id}", cdp_api_segment_get, MARKETING},
     {"DELETE", "/segment/{id}", cdp_api_segment_delete, MARKETING},
     {"GET", "/segments", cdp_api_segment_list, MARKETING},
+    {"POST", "/segments/run", cdp_api_segments_run, MARKETING},
     {"POST", "/consent/type", cdp_api_consent_type_put, MARKETING},
     {"GET", "/consent/type/{id}", cdp_api_consent_type_get, MARKETING},
     {"DELETE", "/consent/type/{id}", cdp_api_consent_type_delete, MARKETING},

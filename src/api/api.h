@@ -151,6 +151,7 @@ void cdp_api_segment_put(struct cdp_http_req *req, void *app);
 void cdp_api_segment_get(struct cdp_http_req *req, void *app);
 void cdp_api_segment_delete(struct cdp_http_req *req, void *app);
 void cdp_api_segment_list(struct cdp_http_req *req, void *app);
+void cdp_api_segments_run(struct cdp_http_req *req, void *app);
 void cdp_api_consent_type_put(struct cdp_http_req *req, void *app);
 void cdp_api_consent_type_get(struct cdp_http_req *req, void *app);
 void cdp_api_consent_type_delete(struct cdp_http_req *req, void *app);

@@ -1,11 +1,14 @@
 /* Segments: POST /segment, GET|DELETE /segment/{id}, GET /segments. A segment is checked (its
  * condition parsed) when it is saved; the collector evaluates the enabled ones after every
- * request (live segmentation, flow/segment.h) and picks up changes from the next batch. */
+ * request (live segmentation, flow/segment.h) and picks up changes from the next batch.
+ * POST /segments/run runs the batch job (job/segment.h) at once. */
 #include "api/api.h"
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/json.h"
 #include "flow/segment.h"
 #include "http/http.h"
+#include "job/segment.h"
 #include "store/store.h"
 
 #define KIND "segment"
@@ -81,4 +84,24 @@ void cdp_api_segment_list(struct cdp_http_req *req, void *app)
     cJSON_AddNumberToObject(j, "total", (double)total);
     cJSON_AddItemToObject(j, "result", list);
     cdp_http_reply_json(req, 200, j);
+}
+
+/* POST /segments/run: batch segmentation of every stored profile now, on the request's context,
+ * rather than at the next --segment-interval; the answer is the job's summary, as `cdpd job
+ * segment` prints it. Runs while the request waits (its writes commit in steps, so collection
+ * goes on). */
+void cdp_api_segments_run(struct cdp_http_req *req, void *app)
+{
+    struct cdp_store *s = cdp_api_store(app, req);
+    if (!s)
+        return;
+    struct cdp_segment_job_opts o = {.now_us = cdp_clock_now_us()};
+    cJSON *sum = NULL;
+    char err[512];
+    int rc = cdp_segment_job_run(s, &o, &sum, err, sizeof(err));
+    cdp_api_store_put(app, s);
+    if (rc)
+        cdp_http_reply_error(req, cdp_err_status(rc), "%s", err);
+    else
+        cdp_http_reply_json(req, 200, sum);
 }

@@ -131,6 +131,33 @@ def test_job_adds_and_removes_while_the_server_runs(server):
     assert changes == {"seniors-or-event": (0, 1)}, third
 
 
+def test_the_job_runs_from_the_api(server):
+    """POST /segments/run: the same job at once, for the GUI's "Run segmentation now"."""
+    src = server.create_source()
+    pids = track_people(server, src)
+    add_segment(server, name="Adults", condition="profile@traits.age >= 18",
+                remove_when_false=True)
+    assert all("adults" not in segments_of(server, p) for p in pids)  # nobody tracked since
+    r = server.api_post("/segments/run", {})
+    assert r.status == 200, r
+    assert r.body["job"] == "segment" and r.body["profiles"] == len(PEOPLE)
+    adults = [p for p, (t, a, g) in zip(pids, PEOPLE) if a is not None and a >= 18]
+    assert [s["added"] for s in r.body["segments"]] == [len(adults)]
+    assert all("adults" in segments_of(server, p) for p in adults)
+    counts = {s["machine_name"]: s["count"] for s in server.api_get("/segments").body["result"]}
+    assert counts == {"adults": len(adults)}
+    # on staging it runs on staging's profiles: none
+    r = server.api_post("/segments/run", {}, headers={"x-context": "staging"})
+    assert r.status == 200 and r.body["profiles"] == 0, r
+    # a marketer may run it, a maintainer may not
+    for role, status in (("marketer", 200), ("maintainer", 403)):
+        email = new_id(role) + "@example.com"
+        assert server.api_post("/user", {"email": email, "password": "pass-word-1",
+                                         "roles": [role]}).status == 200
+        assert server.api_post("/segments/run", {}, token=server.login(email, "pass-word-1")
+                               ).status == status
+
+
 def test_job_after_the_server_stopped_and_by_store_url(server):
     src = server.create_source()
     pids = track_people(server, src)

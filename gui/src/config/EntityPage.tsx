@@ -55,6 +55,8 @@ export interface EntityDef<T extends Rec> {
   sort?: string;
   /** A block shown above the form, e.g. help. */
   formHelp?: (r: T) => ReactNode;
+  /** More buttons beside "New …"; `reload` reads the list again. */
+  actions?: (reload: () => void) => ReactNode;
 }
 
 interface List<T> {
@@ -151,11 +153,14 @@ export function EntityPage<T extends Rec>({ def }: { def: EntityDef<T> }) {
       title={def.title}
       subtitle={def.subtitle}
       actions={
-        canEdit && (
-          <Button kind="primary" onClick={() => setEditing({ value: def.blank(), isNew: true })}>
-            {def.newLabel ?? `New ${noun}`}
-          </Button>
-        )
+        <>
+          {def.actions?.(data.reload)}
+          {canEdit && (
+            <Button kind="primary" onClick={() => setEditing({ value: def.blank(), isNew: true })}>
+              {def.newLabel ?? `New ${noun}`}
+            </Button>
+          )}
+        </>
       }
     >
       <div className="cfg-page">

@@ -4,6 +4,7 @@ import { EntityPage, type EntityDef, type FormProps } from "../config/EntityPage
 import { ConditionField, EventTypesField } from "../config/fields";
 import { slug, without, type Rec } from "../config/logic";
 import { Badge, Button, TextField, Toggle } from "../ui/kit";
+import { toast, toastError } from "../ui/toast";
 
 interface Segment extends Rec {
   name: string;
@@ -126,11 +127,45 @@ const def: EntityDef<Segment> = {
   search: (r) => [r.condition, r.machine_name, r.eventType],
   blank: () => ({ name: "", description: "", eventType: [], condition: "", enabled: true, remove_when_false: false }),
   prepare: (r) => without(r, ["count"]),
+  actions: (reload) => <RunNow reload={reload} />,
   check: (r) => ({
     ...(r.name.trim() ? {} : { name: "A segment needs a name." }),
     ...(r.condition.trim() ? {} : { condition: "A segment needs a condition." }),
   }),
 };
+
+interface JobSummary {
+  profiles: number;
+  seconds: number;
+  segments: { machine_name: string; added: number; removed: number }[];
+}
+
+/** Batch segmentation now (POST /segments/run), rather than at the server's next hourly run. */
+function RunNow({ reload }: { reload: () => void }) {
+  const [busy, setBusy] = useState(false);
+  return (
+    <Button
+      busy={busy}
+      title="Re-evaluate every enabled segment over every stored profile now"
+      onClick={async () => {
+        setBusy(true);
+        try {
+          const r = await api.post<JobSummary>("/segments/run", {});
+          const added = r.segments.reduce((n, s) => n + s.added, 0);
+          const removed = r.segments.reduce((n, s) => n + s.removed, 0);
+          toast(`Segmentation ran over ${r.profiles.toLocaleString()} profiles: ${added} added, ${removed} removed`);
+          reload();
+        } catch (e) {
+          toastError(e);
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      Run segmentation now
+    </Button>
+  );
+}
 
 export default function Segments() {
   return <EntityPage def={def} />;

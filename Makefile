@@ -17,7 +17,7 @@ DEB_PKGS = build-essential meson ninja-build pkg-config clang clang-format \
 # Browser tests only: `make run` does not need a browser.
 E2E_PKGS = chromium
 
-.PHONY: all deps e2e-deps gui gui-test e2e build run test unit integration integration-scaleout asan fuzz fuzz-build bench fmt fmt-check clean cluster cluster-stop
+.PHONY: all deps e2e-deps gui gui-test e2e screenshots build run test unit integration integration-scaleout asan fuzz fuzz-build bench fmt fmt-check clean cluster cluster-stop
 
 all: build
 
@@ -72,12 +72,17 @@ unit: build
 	meson test -C $(BUILD) --suite unit --print-errorlogs
 
 # Unit tests of the GUI's logic (Vitest), then the browser tests: playwright-core drives
-# Debian's Chromium through the GUI of a real cdpd (gui/e2e/), screenshots in docs/screenshots/.
+# Debian's Chromium through the GUI of a real cdpd (gui/e2e/); `make screenshots` keeps theirs
+# in docs/screenshots/.
 gui-test: gui
 	cd gui && npm test
 
 e2e: e2e-deps build
 	cd gui && CDPD_BIN=$(CURDIR)/$(BUILD)/cdpd node --test --test-concurrency=1 e2e/
+
+screenshots: e2e-deps build
+	cd gui && SCREENSHOT_DIR=$(CURDIR)/docs/screenshots CDPD_BIN=$(CURDIR)/$(BUILD)/cdpd \
+		node --test --test-concurrency=1 e2e/
 
 integration: build
 	CDPD_BIN=$(CURDIR)/$(BUILD)/cdpd /usr/bin/python3 -m pytest -q tests/integration

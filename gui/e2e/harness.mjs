@@ -91,6 +91,8 @@ export async function newPage(browser, viewport = { width: 1280, height: 800 }) 
   page.setDefaultTimeout(10000);
   page.errors = [];
   page.on("pageerror", (e) => page.errors.push(e.message));
+  // what the Content-Security-Policy blocked would break the GUI quietly: count it as an error
+  page.on("console", (m) => m.type() === "error" && /Content Security Policy/i.test(m.text()) && page.errors.push(m.text()));
   return page;
 }
 

@@ -7,7 +7,18 @@ import { defineConfig } from "vite";
 export default defineConfig({
   base: "./",
   esbuild: { jsx: "automatic" },
-  build: { outDir: "dist", assetsDir: "assets", sourcemap: false, chunkSizeWarningLimit: 800 },
+  build: {
+    outDir: "dist",
+    assetsDir: "assets",
+    sourcemap: false,
+    chunkSizeWarningLimit: 800,
+    rollupOptions: {
+      // "use client" markers of React libraries mean nothing to a client-only bundle
+      onwarn(w, warn) {
+        if (w.code !== "MODULE_LEVEL_DIRECTIVE") warn(w);
+      },
+    },
+  },
   server: {
     proxy: { "^/(?!@|src/|node_modules/|index\\.html|$).*": process.env.CDPD_API ?? "http://127.0.0.1:8687" },
   },

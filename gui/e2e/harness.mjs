@@ -51,6 +51,9 @@ export async function startCdpd() {
     ["serve", "--data", join(dir, "data"), "--listen", `127.0.0.1:${cport}`, "--admin-listen", `127.0.0.1:${aport}`],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
+  // a test process that dies without its after() must not leave a server running
+  const orphan = () => proc.kill("SIGKILL");
+  process.on("exit", orphan);
   let stderr = "";
   proc.stderr.on("data", (d) => (stderr += d));
   const admin = `http://127.0.0.1:${aport}`;
@@ -62,6 +65,7 @@ export async function startCdpd() {
     collector,
     stderr: () => stderr,
     async stop() {
+      process.off("exit", orphan);
       proc.kill("SIGTERM");
       await new Promise((r) => (proc.exitCode !== null ? r() : proc.once("exit", r)));
       rmSync(dir, { recursive: true, force: true });

@@ -4,6 +4,7 @@ import { getSession, hasRole, logout, setContext } from "./api";
 import { NAV } from "./nav";
 import Login from "./pages/Login";
 import { useDataContext, useSession } from "./ui/hooks";
+import { Icon } from "./ui/icons";
 import { ErrorBox, Loading } from "./ui/kit";
 import { Toasts } from "./ui/toast";
 import { Component, type ReactNode } from "react";
@@ -28,20 +29,29 @@ function Shell() {
   const loc = useLocation();
   const [menuOpen, setMenuOpen] = useState(false);
   useEffect(() => setMenuOpen(false), [loc.pathname]);
+  useEffect(() => {
+    document.querySelector(".sidebar-nav .nav-link.active")?.scrollIntoView({ block: "nearest" });
+  }, [loc.pathname]);
+  useEffect(() => {
+    if (!menuOpen) return;
+    const h = (e: KeyboardEvent) => e.key === "Escape" && setMenuOpen(false);
+    window.addEventListener("keydown", h);
+    return () => window.removeEventListener("keydown", h);
+  }, [menuOpen]);
   useIdleLogout();
   if (!s) return <Navigate to={`/login?next=${encodeURIComponent(loc.pathname + loc.search)}`} replace />;
   const routes = NAV.flatMap((sec) => sec.items).filter((i) => hasRole(s, i.roles));
   return (
     <div className={`shell ctx-${ctx}${menuOpen ? " menu-open" : ""}`}>
       <aside className="sidebar" aria-label="Main menu">
-        <div className="brand">
-          <span className="brand-mark" aria-hidden>
-            ●
-          </span>
-          cdpd
+        <div className="sidebar-top">
+          <div className="brand">
+            <span className="brand-mark" aria-hidden />
+            cdpd
+          </div>
+          <ContextSwitch />
         </div>
-        <ContextSwitch />
-        <nav>
+        <nav className="sidebar-nav">
           {NAV.map((sec) => {
             const items = sec.items.filter((i) => i.menu && hasRole(s, i.roles));
             if (!items.length) return null;
@@ -51,7 +61,7 @@ function Shell() {
                 {items.map((i) => (
                   <NavLink key={i.path} to={i.path} end={i.path === "/"} className="nav-link">
                     <span className="nav-icon" aria-hidden>
-                      {i.icon}
+                      {i.icon && <Icon name={i.icon} />}
                     </span>
                     {i.label}
                   </NavLink>
@@ -64,10 +74,13 @@ function Shell() {
       </aside>
       <div className="main">
         <header className="topbar">
-          <button type="button" className="icon-btn menu-btn" aria-label="Menu" onClick={() => setMenuOpen(!menuOpen)}>
-            ☰
+          <button type="button" className="icon-btn menu-btn" aria-label="Menu" aria-expanded={menuOpen} onClick={() => setMenuOpen(!menuOpen)}>
+            <Icon name="menu" size={22} />
           </button>
-          <span className="brand brand-small">cdpd</span>
+          <span className="brand brand-small">
+            <span className="brand-mark" aria-hidden />
+            cdpd
+          </span>
           {ctx === "staging" && <span className="badge badge-warn">Staging</span>}
         </header>
         {menuOpen && <div className="scrim" onClick={() => setMenuOpen(false)} />}
@@ -125,13 +138,15 @@ function UserBox() {
       </NavLink>
       <button
         type="button"
-        className="btn btn-ghost btn-small"
+        className="icon-btn userbox-logout"
+        aria-label="Log out"
+        title="Log out"
         onClick={async () => {
           await logout();
           nav("/login");
         }}
       >
-        Log out
+        <Icon name="logout" />
       </button>
     </div>
   );

@@ -107,7 +107,7 @@ static int finish(struct cdp_http_req *req, struct cdp_store *s, int rc, const c
     if (rc) {
         s->ops->rollback(s);
         if (rc == CDP_E_CONFLICT)
-            cdp_http_reply_error(req, 409, "%s: a user with that e-mail already exists", what);
+            cdp_http_reply_error(req, 409, "email: a user with that e-mail already exists");
         else
             cdp_api_reply_err(req, rc, what);
     }

@@ -126,7 +126,7 @@ export function EntityPage<T extends Rec>({ def }: { def: EntityDef<T> }) {
       render: (r) => (
         // the row opens the editor on click: the switch must not
         <span className={`cfg-row-toggle${busyRow === r.id ? " cfg-busy" : ""}`} onClick={(e) => e.stopPropagation()}>
-          <Toggle label={<span className="cfg-sr">Enable {label(r)}</span>} checked={!!r.enabled} onChange={(v) => toggle(r, v)} />
+          <Toggle label={<span className="sr-only">Enable {label(r)}</span>} checked={!!r.enabled} onChange={(v) => toggle(r, v)} />
         </span>
       ),
     });
@@ -135,11 +135,11 @@ export function EntityPage<T extends Rec>({ def }: { def: EntityDef<T> }) {
   if (canEdit)
     columns.push({
       key: "actions",
-      title: <span className="cfg-sr">Actions</span>,
+      title: <span className="sr-only">Actions</span>,
       className: "cfg-col-actions",
       render: (r) => (
         <span onClick={(e) => e.stopPropagation()}>
-          <Button small kind="ghost" aria-label={`Delete ${label(r)}`} onClick={() => setDeleting(r)}>
+          <Button small kind="danger" aria-label={`Delete ${label(r)}`} onClick={() => setDeleting(r)}>
             Delete
           </Button>
         </span>
@@ -169,18 +169,18 @@ export function EntityPage<T extends Rec>({ def }: { def: EntityDef<T> }) {
       ) : !data.data ? (
         <Loading />
       ) : total === 0 && chunk === 0 ? (
-        <Empty title={`No ${def.title.toLowerCase()} yet`}>
+        <Empty title={`No ${noun}s yet`}>
           <div className="cfg-about">{def.about}</div>
           {canEdit && <div>Use “{def.newLabel ?? `New ${noun}`}” above to add the first one.</div>}
         </Empty>
       ) : (
         <>
-          <div className="cfg-toolbar">
+          <div className="toolbar">
             <input
-              className="input cfg-filter"
+              className="input toolbar-filter"
               type="search"
               aria-label="Filter"
-              placeholder={`Filter ${def.title.toLowerCase()}…`}
+              placeholder={`Filter ${noun}s…`}
               value={q}
               onChange={(e) => {
                 setQ(e.target.value);
@@ -193,7 +193,7 @@ export function EntityPage<T extends Rec>({ def }: { def: EntityDef<T> }) {
             </span>
           </div>
           {rows.length === 0 ? (
-            <Empty title="Nothing matches">No {def.title.toLowerCase()} contain “{dq}”.</Empty>
+            <Empty title="Nothing matches">No {noun}s contain “{dq}”.</Empty>
           ) : (
             <Table rows={pageOf(rows, page, PAGE)} columns={columns} rowKey={(r) => r.id ?? JSON.stringify(r)} onRow={openEdit} />
           )}

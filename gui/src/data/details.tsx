@@ -5,7 +5,7 @@ import { useApi } from "../ui/hooks";
 import { Async, Badge, Drawer, Empty, formatDate, Tabs } from "../ui/kit";
 import { JsonView } from "../ui/json";
 import { appLine, deviceLine, get, osLine, pick, shortId, type Doc } from "./fields";
-import { Facts, KeyValue, ProfileLink, Section, StatusBadge } from "./parts";
+import { Facts, KeyValue, ProfileLink, Section, SourceName, StatusBadge } from "./parts";
 import { quote } from "./range";
 import type { Found } from "./search";
 
@@ -20,7 +20,7 @@ export function EventDetails({ event, onSession }: { event: Doc; onSession?: (id
         items={[
           ["Type", <Badge tone="info">{String(event.type ?? "—")}</Badge>],
           ["Time", formatDate(get(event, "metadata.time.insert"))],
-          ["Source", pick(event, "source.id")],
+          ["Source", <SourceName id={get(event, "source.id")} />],
           ["Status", <StatusBadge event={event} />],
           ["Profile", <ProfileLink id={get(event, "profile.id")} />],
           [
@@ -68,7 +68,7 @@ export function EventDrawer({ event, onClose, onSession }: { event: Doc; onClose
       <Tabs
         tabs={[
           { id: "details", label: "Details" },
-          { id: "json", label: "Json" },
+          { id: "json", label: "JSON" },
         ]}
         value={tab}
         onChange={setTab}
@@ -92,7 +92,7 @@ export function SessionDrawer({ id, session, onClose, onEvent }: { id: string; s
         tabs={[
           { id: "details", label: "Details" },
           { id: "events", label: `Events${events.data ? ` (${events.data.total})` : ""}` },
-          { id: "json", label: "Json" },
+          { id: "json", label: "JSON" },
         ]}
         value={tab}
         onChange={setTab}
@@ -103,7 +103,7 @@ export function SessionDrawer({ id, session, onClose, onEvent }: { id: string; s
             <>
               <Facts
                 items={[
-                  ["Id", <span className="mono data-break">{String(s.id)}</span>],
+                  ["ID", <span className="mono data-break">{String(s.id)}</span>],
                   ["Started", formatDate(get(s, "metadata.time.insert"))],
                   ["Last activity", formatDate(get(s, "metadata.time.update"))],
                   ["Profile", <ProfileLink id={get(s, "profile.id")} />],

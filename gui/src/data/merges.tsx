@@ -111,7 +111,7 @@ export function mergeColumns(opts: { onUndo?: (m: MergeRecord) => void; highligh
   if (opts.onUndo)
     cols.push({
       key: "actions",
-      title: <span className="data-sr">Actions</span>,
+      title: <span className="sr-only">Actions</span>,
       className: "num",
       render: (m) =>
         m.undone ? null : (
@@ -171,7 +171,7 @@ export function MergeDrawer({ id, onClose, onUndo }: { id: string; onClose: () =
       <Tabs
         tabs={[
           { id: "details", label: "Details" },
-          { id: "json", label: "Json" },
+          { id: "json", label: "JSON" },
         ]}
         value={tab}
         onChange={setTab}

@@ -1,6 +1,8 @@
 // Small shared pieces of the data screens.
 import { useEffect, useRef, useState, type ReactNode } from "react";
 import { Link } from "react-router";
+import { getSession, hasRole, ROLES } from "../api";
+import { eventSources, useCached } from "../config/fields";
 import { Badge, Empty, formatDate } from "../ui/kit";
 import { flatten, get, shortId, show, type Doc } from "./fields";
 import "./data.css";
@@ -133,4 +135,16 @@ export function QueryHelp({ examples, onPick }: { examples: string[]; onPick: (q
 
 export function NotFound({ what, children }: { what: string; children?: ReactNode }) {
   return <Empty title={`${what} not found`}>{children}</Empty>;
+}
+
+const noSources = () => Promise.resolve([] as { id: string; name: string }[]);
+/** An event source by its name (the id on hover); cdpd's own events as such. Only roles that may
+ * list the sources ask for them; the others see the id. */
+export function SourceName({ id }: { id: unknown }) {
+  const may = hasRole(getSession(), ROLES.adminDev);
+  const sources = useCached(may ? eventSources : noSources, []);
+  if (typeof id !== "string" || !id) return <span className="muted">—</span>;
+  if (id.startsWith("@internal")) return <span className="muted" title={id}>cdpd (system)</span>;
+  const name = sources.find((s) => s.id === id)?.name;
+  return <span title={name ? id : undefined}>{name ?? id}</span>;
 }

@@ -3,7 +3,7 @@ import { useState } from "react";
 import { useDataContext } from "../ui/hooks";
 import { Badge, Button, TextField } from "../ui/kit";
 import { useCollectorUrl } from "./collector";
-import { copyText } from "./copy";
+import { copyText } from "../ui/copy";
 import { curlTrack, curlWebhook, jsSnippet, webhookUrl } from "./snippet";
 import type { EventSource } from "./types";
 import "./inbound.css";

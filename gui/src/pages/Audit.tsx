@@ -84,7 +84,7 @@ export default function Audit() {
             </Button>
           </div>
         </div>
-        <div className="card">
+        <div>
           <Async
             value={records}
             empty={(d) => d.result.length === 0}

@@ -1,6 +1,6 @@
 import { EntityPage, type EntityDef, type FormProps } from "../config/EntityPage";
 import { formatDuration, parseDuration, slug, UNITS, type Rec } from "../config/logic";
-import { Badge, Field, SelectField, TagsField, TextField, Toggle } from "../ui/kit";
+import { Badge, Field, SelectField, TagsField, TextField, Toggle, TagList } from "../ui/kit";
 
 interface ConsentType extends Rec {
   name: string;
@@ -97,13 +97,7 @@ const def: EntityDef<ConsentType> = {
     {
       key: "tags",
       title: "Tags",
-      render: (r) => (
-        <span className="cfg-chips">
-          {(r.tags ?? []).map((t) => (
-            <Badge key={t}>{t}</Badge>
-          ))}
-        </span>
-      ),
+      render: (r) => <TagList tags={r.tags} />,
     },
   ],
   search: (r) => [r.tags],

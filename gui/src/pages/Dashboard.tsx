@@ -124,12 +124,12 @@ export default function Dashboard() {
       title="Dashboard"
       subtitle="What cdpd has collected."
       actions={
-        <div className="row">
+        <>
           {updated && <span className="muted small">Updated {updated.toLocaleTimeString()} · every 30 s</span>}
-          <Button small onClick={refresh} busy={counts.loading && !!counts.data}>
+          <Button onClick={refresh} busy={counts.loading && !!counts.data}>
             Refresh
           </Button>
-        </div>
+        </>
       }
     >
       <div className="stack">

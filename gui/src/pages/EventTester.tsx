@@ -280,10 +280,14 @@ function Tester({ sources, types }: { sources: EventSource[]; types: string[] })
                     ))}
                   </ul>
                 )}
-                <h3>Response</h3>
-                <JsonView value={result.body.response ?? {}} />
-                <h3>UX</h3>
-                <JsonView value={result.body.ux ?? []} />
+                <h3>Workflow response</h3>
+                {result.body.response && Object.keys(result.body.response).length ? (
+                  <JsonView value={result.body.response} />
+                ) : (
+                  <p className="muted small">No workflow wrote a response.</p>
+                )}
+                <h3>UX widgets</h3>
+                {result.body.ux?.length ? <JsonView value={result.body.ux} /> : <p className="muted small">No workflow added a UX widget.</p>}
               </>
             )}
             <details className="inb-details" style={{ marginTop: 12 }}>

@@ -31,8 +31,8 @@ export default function EventTypes() {
       <Async value={data} empty={(d) => d.total === 0} emptyView={<Empty title="No built-in event types">This server offers none.</Empty>}>
         {(d) => (
           <>
-            <div className="cfg-toolbar">
-              <input className="input cfg-filter" type="search" aria-label="Filter" placeholder="Filter event types…" value={q} onChange={(e) => setQ(e.target.value)} />
+            <div className="toolbar">
+              <input className="input toolbar-filter" type="search" aria-label="Filter" placeholder="Filter event types…" value={q} onChange={(e) => setQ(e.target.value)} />
               <span className="muted small">{d.total} types · read-only</span>
             </div>
             <Groups data={d} q={q} onOpen={setOpen} />
@@ -93,7 +93,7 @@ function Details({ t, onClose }: { t: EventType; onClose: () => void }) {
   return (
     <Drawer title={t.name} onClose={onClose}>
       <dl className="cfg-kv">
-        <dt>Id</dt>
+        <dt>ID</dt>
         <dd>
           <code>{t.id}</code>
         </dd>

@@ -5,9 +5,9 @@ import { useEffect, useMemo, useState } from "react";
 import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
 import { ApiError } from "../api";
 import { EventDrawer, SessionDrawer } from "../data/details";
-import { appLine, deviceLine, get, osLine, personEmail, personName, pick, shortId, visitCount, type Doc } from "../data/fields";
+import { appLine, deviceLine, get, osLine, personEmail, personName, shortId, visitCount, type Doc } from "../data/fields";
 import { Histogram } from "../data/Histogram";
-import { ProfileLink, QueryHelp, StatusBadge } from "../data/parts";
+import { ProfileLink, QueryHelp, SourceName, StatusBadge } from "../data/parts";
 import {
   intervalSeconds,
   RELATIVE,
@@ -181,7 +181,7 @@ function ExplorerView({ kind }: { kind: (typeof KINDS)[number] }) {
               Search
             </Button>
             <Button onClick={() => setTick((t) => t + 1)} busy={list.loading && !!list.data} aria-label="Refresh">
-              ↻ Refresh
+              Refresh
             </Button>
           </div>
         </div>
@@ -267,6 +267,7 @@ function ExplorerView({ kind }: { kind: (typeof KINDS)[number] }) {
                 columns={columns}
                 rowKey={(r) => String(r.id)}
                 selected={index === "event" ? (event?.id as string) : session?.id}
+                focusRows={false}
                 onRow={(r) => {
                   if (index === "event") setEvent(r);
                   else if (index === "session") setSession({ id: String(r.id), doc: r });
@@ -357,7 +358,7 @@ function columnsOf(index: Index): Column<Doc>[] {
         ),
       },
       { key: "type", title: "Type", render: (e) => <Badge tone="info">{String(e.type ?? "—")}</Badge> },
-      { key: "source", title: "Source", render: (e) => pick(e, "source.id") ?? "—" },
+      { key: "source", title: "Source", render: (e) => <SourceName id={get(e, "source.id")} /> },
       { key: "profile", title: "Profile", render: (e) => <ProfileLink id={get(e, "profile.id")} /> },
       { key: "status", title: "Status", render: (e) => <StatusBadge event={e} /> },
     ];
@@ -398,7 +399,7 @@ function columnsOf(index: Index): Column<Doc>[] {
           );
         },
       },
-      { key: "id", title: "Id", render: (p) => <span className="mono muted" title={String(p.id)}>{shortId(p.id)}</span> },
+      { key: "id", title: "ID", render: (p) => <span className="mono muted" title={String(p.id)}>{shortId(p.id)}</span> },
     ];
   return [
     {

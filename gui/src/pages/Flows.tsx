@@ -3,7 +3,7 @@ import { useMemo, useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { api, getSession, hasRole, ROLES } from "../api";
 import { useApi } from "../ui/hooks";
-import { Async, Badge, Button, Confirm, ErrorBox, Modal, Page, SelectField, Table, TagsField, TextField, timeAgo, formatDate } from "../ui/kit";
+import { Async, Badge, Button, Confirm, Empty, ErrorBox, Modal, Page, SelectField, Table, TagsField, TextField, timeAgo, formatDate } from "../ui/kit";
 import { toast, toastError } from "../ui/toast";
 import { nodeFromPlugin, uuid, type FlowRecord, type Plugin } from "../flow/graph";
 import "../flow/flow.css";
@@ -84,50 +84,46 @@ export default function Flows() {
         value={list}
         empty={(d) => d.total === 0}
         emptyView={
-          <div className="state state-empty">
-            <div className="flow-intro">
-              <div className="flow-intro-art" aria-hidden>
-                ▶ ◇ ◑
-              </div>
-              <strong>No workflows yet</strong>
-              <span className="muted">
-                A workflow is a graph of plugin nodes that reads and changes the event's profile, session and event, answers the page
-                and calls other systems. Start it with a Start node, connect the steps, deploy it, then add a trigger rule that routes
-                events into it.
-              </span>
-              {canEdit && (
+          <Empty title="No workflows yet">
+            A workflow is a graph of plugin nodes that reads and changes the event's profile, session and event, answers the page and
+            calls other systems. Start it with a Start node, connect the steps, deploy it, then add a trigger rule that routes events
+            into it.
+            {canEdit && (
+              <div>
                 <Button kind="primary" onClick={() => setCreating(true)}>
                   New workflow
                 </Button>
-              )}
-            </div>
-          </div>
+              </div>
+            )}
+          </Empty>
         }
       >
         {(d) => (
           <>
-            <input
-              className="input flow-list-filter"
-              type="search"
-              aria-label="Filter workflows"
-              placeholder="Filter by name, description or tag"
-              value={q}
-              onChange={(e) => setQ(e.target.value)}
-            />
+            <div className="toolbar">
+              <input
+                className="input toolbar-filter"
+                type="search"
+                aria-label="Filter workflows"
+                placeholder="Filter by name, description or tag"
+                value={q}
+                onChange={(e) => setQ(e.target.value)}
+              />
+              <span className="muted small">{q.trim() ? `${rows.length} of ${d.result.length}` : `${d.total.toLocaleString()} in all`}</span>
+            </div>
             {d.total > d.result.length && (
               <p className="muted small">
                 Showing the first {d.result.length} of {d.total} workflows.
               </p>
             )}
             {rows.length === 0 ? (
-              <div className="state state-empty">
-                <strong>No workflow matches “{q}”</strong>
-              </div>
+              <Empty title="Nothing matches">No workflows contain “{q}”.</Empty>
             ) : (
               <Table
                 rows={rows}
                 rowKey={(f) => f.id}
                 onRow={(f) => nav(`/flows/${encodeURIComponent(f.id)}`)}
+                focusRows={false}
                 columns={[
                   {
                     key: "name",
@@ -168,7 +164,7 @@ export default function Flows() {
                   },
                   {
                     key: "actions",
-                    title: <span className="flow-sr">Actions</span>, // not a string: no "label:" prefix on phones
+                    title: <span className="sr-only">Actions</span>, // not a string: no "label:" prefix on phones
                     render: (f) =>
                       canEdit && (
                         <div className="flow-row-actions" onClick={(e) => e.stopPropagation()}>

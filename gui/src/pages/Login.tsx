@@ -45,21 +45,20 @@ export default function Login() {
     <div className="login-page">
       <form className="login-card" onSubmit={submit}>
         <div className="brand brand-large">
-          <span className="brand-mark" aria-hidden>
-            ●
-          </span>
+          <span className="brand-mark" aria-hidden />
           cdpd
         </div>
+        <p className="login-tagline muted">Customer data platform</p>
         {installed === undefined && !error ? (
           <Loading />
         ) : installed === false ? (
           <>
             <h1>Welcome</h1>
-            <p className="muted">Nobody can log in yet. Create the first administrator of this installation.</p>
-            <TextField label="Name" value={name} onChange={setName} placeholder="Ada Lovelace" />
-            <TextField label="E-mail" type="email" value={email} onChange={setEmail} required autoFocus />
-            <TextField label="Password" type="password" value={password} onChange={setPassword} required hint="At least 8 characters." />
-            <TextField label="Repeat the password" type="password" value={password2} onChange={setPassword2} required />
+            <p className="muted login-lead">Nobody can log in yet. Create the first administrator of this installation.</p>
+            <TextField label="Name" value={name} onChange={setName} placeholder="Ada Lovelace" autoComplete="name" />
+            <TextField label="E-mail" type="email" value={email} onChange={setEmail} required autoFocus autoComplete="username" />
+            <TextField label="Password" type="password" value={password} onChange={setPassword} required hint="At least 8 characters." autoComplete="new-password" />
+            <TextField label="Repeat the password" type="password" value={password2} onChange={setPassword2} required autoComplete="new-password" />
             {error && <ErrorBox error={error} />}
             <Button kind="primary" type="submit" busy={busy} className="btn-block">
               Create administrator
@@ -68,9 +67,11 @@ export default function Login() {
         ) : (
           <>
             <h1>Log in</h1>
-            {params.get("expired") && <p className="muted">Your session ended after a while without use. Log in again.</p>}
-            <TextField label="E-mail" type="email" value={email} onChange={setEmail} required autoFocus />
-            <TextField label="Password" type="password" value={password} onChange={setPassword} required />
+            <p className="muted login-lead">
+              {params.get("expired") ? "Your session ended after a while without use. Log in again." : "Welcome back. Use the e-mail and password an administrator gave you."}
+            </p>
+            <TextField label="E-mail" type="email" value={email} onChange={setEmail} required autoFocus autoComplete="username" />
+            <TextField label="Password" type="password" value={password} onChange={setPassword} required autoComplete="current-password" />
             {error && <ErrorBox error={error} />}
             <Button kind="primary" type="submit" busy={busy} className="btn-block">
               Log in

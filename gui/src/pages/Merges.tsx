@@ -34,7 +34,7 @@ export default function Merges() {
     <Page
       title="Merges"
       subtitle="Profiles of one person merged into one: by shared ids, workflows, identification points, imports or by hand."
-      actions={<Button onClick={list.reload}>↻ Refresh</Button>}
+      actions={<Button onClick={list.reload}>Refresh</Button>}
     >
       <div className="card data-query">
         <div className="field" style={{ maxWidth: 480 }}>

@@ -32,7 +32,7 @@ export default function ProfileDetail() {
     { id: "timeline", label: "Timeline" },
     { id: "consents", label: "Consents" },
     ...(admin ? [{ id: "merges", label: "Merges" }] : []),
-    { id: "json", label: "Json" },
+    { id: "json", label: "JSON" },
   ];
   const tab = tabs.some((t) => t.id === params.get("tab")) ? params.get("tab")! : "overview";
 
@@ -90,7 +90,7 @@ export default function ProfileDetail() {
       }
       actions={
         <>
-          <Button onClick={() => setTick((t) => t + 1)}>↻ Refresh</Button>
+          <Button onClick={() => setTick((t) => t + 1)}>Refresh</Button>
           {admin && (
             <>
               <Button onClick={doExport} busy={exporting}>
@@ -215,7 +215,7 @@ function Overview({ p }: { p: Profile }) {
             )}
           </Section>
         </Card>
-        <Card title="Ids">
+        <Card title="IDs">
           <ul className="data-ids">
             {(p.ids ?? [p.id]).map((x) => (
               <li key={x}>
@@ -294,7 +294,7 @@ function Timeline({ p }: { p: Profile }) {
   return (
     <>
       <p className="muted small">
-        {events.data.total.toLocaleString()} events in {sessions.data.total.toLocaleString()} sessions, newest first.
+        {plural(events.data.total, "event")} in {plural(sessions.data.total, "session")}, newest first.
       </p>
       <ol className="data-timeline" aria-label="Timeline">
         {items.map((it) => {
@@ -335,7 +335,7 @@ function Timeline({ p }: { p: Profile }) {
                 {expanded && (
                   <div className="data-tl-body">
                     <EventDetails event={d} />
-                    <Section title="Json">
+                    <Section title="JSON">
                       <JsonView value={d} open={1} />
                     </Section>
                   </div>
@@ -464,3 +464,7 @@ function ProfileMerges({ p, onChange }: { p: Profile; onChange: () => void }) {
   );
 }
 
+
+function plural(n: number, noun: string): string {
+  return `${n.toLocaleString()} ${noun}${n === 1 ? "" : "s"}`;
+}

@@ -3,7 +3,7 @@ import { api, getSession, hasRole, ROLES } from "../api";
 import { EntityPage, type EntityDef, type FormProps } from "../config/EntityPage";
 import { JsonField } from "../config/fields";
 import { credentialsFromForm, isSealed, refId, without, type Rec } from "../config/logic";
-import { Badge, Button, formatDate, SelectField, TagsField, TextField, Toggle } from "../ui/kit";
+import { Badge, Button, formatDate, SelectField, TagsField, TextField, Toggle, TagList } from "../ui/kit";
 
 interface Resource extends Rec {
   name: string;
@@ -85,7 +85,7 @@ function Credentials(props: {
       {keys.map((k) => (
         <TextField
           key={k}
-          label={`${props.which === "production" ? "Production" : "Test"} ${k}`}
+          label={`${props.which === "production" ? "Production" : "Test"} ${/^(url|uri|id|api)$/i.test(k) ? k.toUpperCase() : k.replace(/_/g, " ")}`}
           type={/pass|secret|token/i.test(k) ? "password" : "text"}
           value={text(k)}
           placeholder={typeof props.template[k] === "string" ? (props.template[k] as string) : String(props.template[k] ?? "")}
@@ -128,7 +128,7 @@ function ResourceForm({ value, set, errors, isNew, setInvalid }: FormProps<Resou
       <TextField label="Description" multiline rows={2} value={value.description} onChange={(description) => set({ description })} />
       <div className="cfg-section">
         <div className="row">
-          <p className="field-hint grow">Production credentials are used by live traffic; test credentials when debugging.</p>
+          <p className="field-hint grow cfg-cred-note">Production credentials are used by live traffic; test credentials when debugging.</p>
           <Toggle label="Edit credentials as JSON" checked={asJson} onChange={setAsJson} />
         </div>
         <div className="cfg-creds">
@@ -182,13 +182,7 @@ const def: EntityDef<Resource> = {
     {
       key: "tags",
       title: "Tags",
-      render: (r) => (
-        <span className="cfg-chips">
-          {(r.tags ?? []).map((t) => (
-            <Badge key={t}>{t}</Badge>
-          ))}
-        </span>
-      ),
+      render: (r) => <TagList tags={r.tags} />,
     },
     { key: "time", title: "Saved", render: (r) => <span className="muted small">{formatDate(r.timestamp)}</span> },
   ],

@@ -7,7 +7,7 @@ import { RuleForm, type EventTypeOption } from "../inbound/RuleForm";
 import { refId, type Bucket, type ConsentType, type EventSource, type FlowSummary, type ListResult, type Rule } from "../inbound/types";
 import "../inbound/inbound.css";
 import { useApi } from "../ui/hooks";
-import { Async, Badge, Button, Card, Confirm, Empty, Page, SelectField, Table, Tabs } from "../ui/kit";
+import { Async, Badge, Button, Card, Confirm, Empty, Page, SelectField, Table, Tabs, TagList } from "../ui/kit";
 import { toast, toastError } from "../ui/toast";
 
 interface Refs {
@@ -179,16 +179,7 @@ export default function Rules() {
                   {
                     key: "tags",
                     title: "Tags",
-                    render: (r) =>
-                      r.tags?.length ? (
-                        <span className="inb-badges">
-                          {r.tags.map((t) => (
-                            <Badge key={t}>{t}</Badge>
-                          ))}
-                        </span>
-                      ) : (
-                        <span className="muted">—</span>
-                      ),
+                    render: (r) => <TagList tags={r.tags} />,
                   },
                   {
                     key: "enabled",

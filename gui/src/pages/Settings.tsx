@@ -57,7 +57,7 @@ const def: EntityDef<Setting> = {
       ),
     },
     { key: "type", title: "Type", render: (r) => <Badge>{r.type}</Badge> },
-    { key: "content", title: "Content", render: (r) => <span className="cfg-code">{short(r.content, 60)}</span> },
+    { key: "content", title: "Content", render: (r) => <span className="cfg-sub">{contentSummary(r.content) ?? short(r.content, 60)}</span> },
     { key: "time", title: "Saved", render: (r) => <span className="muted small">{formatDate(r.timestamp)}</span> },
   ],
   search: (r) => [r.type, JSON.stringify(r.content)],
@@ -71,4 +71,13 @@ const def: EntityDef<Setting> = {
 
 export default function Settings() {
   return <EntityPage def={def} />;
+}
+
+/** "cols: 2, theme: dark, +3 more": the top keys of a setting's content, readable in a list. */
+function contentSummary(c: unknown): string | undefined {
+  if (!c || typeof c !== "object" || Array.isArray(c)) return undefined;
+  const entries = Object.entries(c as Record<string, unknown>);
+  if (!entries.length) return "Empty";
+  const shown = entries.slice(0, 3).map(([k, v]) => `${k}: ${v !== null && typeof v === "object" ? (Array.isArray(v) ? `${v.length} items` : "{…}") : String(v)}`);
+  return shown.join(", ") + (entries.length > 3 ? `, +${entries.length - 3} more` : "");
 }

@@ -60,6 +60,7 @@ export default function Sources() {
               rows={d.result}
               rowKey={(s) => s.id}
               selected={openId}
+              focusRows={false}
               onRow={(s) => {
                 setOpenId(s.id);
                 setTab("details");
@@ -116,7 +117,7 @@ export default function Sources() {
             tabs={[
               { id: "details", label: "Details" },
               { id: "use", label: "Use" },
-              { id: "json", label: "Json" },
+              { id: "json", label: "JSON" },
             ]}
           />
           {tab === "details" && <Details source={open} />}

@@ -27,7 +27,7 @@ export default function Users() {
         </Button>
       }
     >
-      <div className="card adm-users">
+      <div className="adm-users">
         <Async value={users} empty={(d) => d.result.length === 0} emptyView={<Empty title="No users">Create one with “New user”.</Empty>}>
           {(d) => (
             <>
@@ -35,6 +35,7 @@ export default function Users() {
                 rows={d.result}
                 rowKey={(u) => u.id}
                 onRow={(u) => setEditing(u)}
+                focusRows={false}
                 columns={[
                   {
                     key: "email",
@@ -70,14 +71,14 @@ export default function Users() {
                   },
                   {
                     key: "actions",
-                    title: <span className="adm-sr">Actions</span>,
+                    title: <span className="sr-only">Actions</span>,
                     render: (u) => (
                       // the row opens the editor too; the buttons keep it reachable by keyboard
                       <span className="adm-actions" onClick={(e) => e.stopPropagation()}>
                         <Button small aria-label={`Edit ${u.email}`} onClick={() => setEditing(u)}>
                           Edit
                         </Button>
-                        <Button small kind="ghost" aria-label={`Delete ${u.email}`} onClick={() => setDeleting(u)}>
+                        <Button small kind="danger" aria-label={`Delete ${u.email}`} onClick={() => setDeleting(u)}>
                           Delete
                         </Button>
                       </span>

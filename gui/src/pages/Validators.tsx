@@ -70,7 +70,14 @@ const def: EntityDef<Validator> = {
       ),
     },
     { key: "type", title: "Event type", render: (r) => <Badge>{refId(r.event_type)}</Badge> },
-    { key: "schema", title: "Schema", render: (r) => <span className="cfg-code">{short(r.validation?.json_schema, 70)}</span> },
+    {
+      key: "schema",
+      title: "Checks",
+      render: (r) => {
+        const fields = schemaFields(r.validation?.json_schema);
+        return fields ? <span className="cfg-sub">{fields}</span> : <span className="cfg-code">{short(r.validation?.json_schema, 70)}</span>;
+      },
+    },
   ],
   search: (r) => [r.event_type, r.tags],
   blank: () => ({ name: "", description: "", event_type: "", validation: { json_schema: STARTER }, enabled: true, tags: [] }),
@@ -82,4 +89,19 @@ const def: EntityDef<Validator> = {
 
 export default function Validators() {
   return <EntityPage def={def} />;
+}
+
+/** "total (required): number ≥ 0, currency: string" — what a flat object schema checks, readable. */
+function schemaFields(schema: unknown): string | undefined {
+  if (!schema || typeof schema !== "object") return undefined;
+  const sc = schema as { properties?: Record<string, Record<string, unknown>>; required?: unknown };
+  if (!sc.properties || typeof sc.properties !== "object") return undefined;
+  const req = Array.isArray(sc.required) ? sc.required : [];
+  const parts = Object.entries(sc.properties).map(([k, p]) => {
+    const t = p && typeof p === "object" ? p : {};
+    const type = Array.isArray(t.type) ? t.type.join(" or ") : typeof t.type === "string" ? t.type : "any";
+    const range = [typeof t.minimum === "number" ? `≥ ${t.minimum}` : "", typeof t.maximum === "number" ? `≤ ${t.maximum}` : ""].filter(Boolean).join(" ");
+    return `${k}${req.includes(k) ? " (required)" : ""}: ${type}${range ? " " + range : ""}`;
+  });
+  return parts.length ? parts.join(", ") : undefined;
 }

@@ -1,4 +1,5 @@
-import { useEffect, useState } from "react";
+import { useEffect, useId, useState } from "react";
+import { copyText } from "./copy";
 import { Button } from "./kit";
 
 /** Read-only JSON, folded past `open` levels, with a copy button. */
@@ -9,7 +10,7 @@ export function JsonView({ value, open = 2 }: { value: unknown; open?: number })
         small
         kind="ghost"
         className="json-copy"
-        onClick={() => navigator.clipboard?.writeText(JSON.stringify(value, null, 2))}
+        onClick={() => copyText(JSON.stringify(value, null, 2))}
       >
         Copy
       </Button>
@@ -72,6 +73,7 @@ export function JsonEditor(props: {
 }) {
   const [text, setText] = useState(() => JSON.stringify(props.value ?? {}, null, 2));
   const [err, setErr] = useState<string>();
+  const id = useId();
   // a new value from outside (another node selected) replaces the text
   useEffect(() => {
     let same = false;
@@ -88,8 +90,9 @@ export function JsonEditor(props: {
   }, [props.value]);
   return (
     <div className={`field${err ? " field-invalid" : ""}`}>
-      {props.label && <label>{props.label}</label>}
+      {props.label && <label htmlFor={id}>{props.label}</label>}
       <textarea
+        id={id}
         className="mono json-editor"
         spellCheck={false}
         rows={props.rows ?? 12}

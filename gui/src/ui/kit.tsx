@@ -1,6 +1,11 @@
 // The GUI's building blocks: every page is made of these, so screens look and behave alike.
-import { ReactNode, useEffect, useId, useState } from "react";
+import { ReactNode, useEffect, useId, useRef, useState } from "react";
+import { ApiError } from "../api";
 import type { Loaded } from "./hooks";
+
+function hasDetail(body: unknown): boolean {
+  return typeof body === "object" && body !== null && "detail" in body;
+}
 
 export function Page(props: { title: ReactNode; subtitle?: ReactNode; actions?: ReactNode; children: ReactNode }) {
   return (
@@ -59,9 +64,12 @@ export function Loading({ label = "Loading…" }: { label?: string }) {
 }
 
 export function ErrorBox({ error, retry }: { error: Error | string; retry?: () => void }) {
+  // no answer, or a proxy's 5xx without cdpd's {detail}: say what that most likely means
+  const down = error instanceof ApiError && (error.status === 0 || (error.status >= 500 && !hasDetail(error.body)));
   return (
     <div className="state state-error" role="alert">
       <strong>Something went wrong.</strong> <span>{typeof error === "string" ? error : error.message}</span>
+      {down && <span className="state-hint">cdpd may be stopped or restarting; try again in a moment.</span>}
       {retry && (
         <Button small onClick={retry}>
           Try again
@@ -106,7 +114,10 @@ export function Table<T>(props: {
   rowKey: (r: T) => string;
   onRow?: (r: T) => void;
   selected?: string;
+  /** false when a cell already holds a button or link that opens the row: one tab stop, not two */
+  focusRows?: boolean;
 }) {
+  const focusable = !!props.onRow && props.focusRows !== false;
   return (
     <div className="table-wrap">
       <table className="table">
@@ -127,6 +138,18 @@ export function Table<T>(props: {
                 key={k}
                 className={`${props.onRow ? "clickable" : ""}${props.selected === k ? " selected" : ""}`}
                 onClick={props.onRow ? () => props.onRow!(r) : undefined}
+                // keyboard users reach and open a clickable row as mouse users do
+                tabIndex={focusable ? 0 : undefined}
+                onKeyDown={
+                  focusable
+                    ? (e) => {
+                        if (e.target === e.currentTarget && (e.key === "Enter" || e.key === " ")) {
+                          e.preventDefault();
+                          props.onRow!(r);
+                        }
+                      }
+                    : undefined
+                }
               >
                 {props.columns.map((c) => (
                   <td key={c.key} className={c.className} data-label={typeof c.title === "string" ? c.title : undefined}>
@@ -181,9 +204,18 @@ export function Tabs(props: { tabs: { id: string; label: ReactNode }[]; value: s
 
 export function Modal(props: { title: ReactNode; onClose: () => void; children: ReactNode; footer?: ReactNode; wide?: boolean }) {
   useEscape(props.onClose);
+  const ref = useDialogFocus<HTMLDivElement>();
   return (
     <div className="overlay" onMouseDown={(e) => e.target === e.currentTarget && props.onClose()}>
-      <div className={`modal${props.wide ? " modal-wide" : ""}`} role="dialog" aria-modal="true" aria-label={typeof props.title === "string" ? props.title : undefined}>
+      <div
+        ref={ref}
+        tabIndex={-1}
+        onKeyDown={trapTab}
+        className={`modal${props.wide ? " modal-wide" : ""}`}
+        role="dialog"
+        aria-modal="true"
+        aria-label={typeof props.title === "string" ? props.title : undefined}
+      >
         <div className="modal-head">
           <h2>{props.title}</h2>
           <button type="button" className="icon-btn" aria-label="Close" onClick={props.onClose}>
@@ -200,9 +232,18 @@ export function Modal(props: { title: ReactNode; onClose: () => void; children: 
 /** A panel sliding in from the right, for the details of a row. */
 export function Drawer(props: { title: ReactNode; onClose: () => void; children: ReactNode; actions?: ReactNode }) {
   useEscape(props.onClose);
+  const ref = useDialogFocus<HTMLElement>();
   return (
     <div className="overlay overlay-drawer" onMouseDown={(e) => e.target === e.currentTarget && props.onClose()}>
-      <aside className="drawer" role="dialog" aria-modal="true" aria-label={typeof props.title === "string" ? props.title : undefined}>
+      <aside
+        ref={ref}
+        tabIndex={-1}
+        onKeyDown={trapTab}
+        className="drawer"
+        role="dialog"
+        aria-modal="true"
+        aria-label={typeof props.title === "string" ? props.title : undefined}
+      >
         <div className="modal-head">
           <h2>{props.title}</h2>
           <div className="row">
@@ -216,6 +257,38 @@ export function Drawer(props: { title: ReactNode; onClose: () => void; children:
       </aside>
     </div>
   );
+}
+
+/** Moves focus into a dialog when it opens (unless a field took it with autoFocus) and gives it
+ * back to what had it when the dialog closes, so keyboard users stay where they were. */
+function useDialogFocus<E extends HTMLElement>() {
+  const ref = useRef<E>(null);
+  useEffect(() => {
+    const before = document.activeElement as HTMLElement | null;
+    const el = ref.current;
+    if (el && !el.contains(document.activeElement)) el.focus({ preventScroll: true });
+    return () => {
+      if (before && document.contains(before)) before.focus({ preventScroll: true });
+    };
+  }, []);
+  return ref;
+}
+
+const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+/** Tab and Shift+Tab cycle within the dialog instead of leaving it for the page behind. */
+function trapTab(e: React.KeyboardEvent<HTMLElement>) {
+  if (e.key !== "Tab" || e.defaultPrevented) return; // an inner dialog handled it
+  const all = Array.from(e.currentTarget.querySelectorAll<HTMLElement>(FOCUSABLE)).filter((x) => x.offsetParent !== null);
+  if (!all.length) return;
+  const first = all[0];
+  const last = all[all.length - 1];
+  if (e.shiftKey && (document.activeElement === first || document.activeElement === e.currentTarget)) {
+    e.preventDefault();
+    last.focus();
+  } else if (!e.shiftKey && document.activeElement === last) {
+    e.preventDefault();
+    first.focus();
+  }
 }
 
 function useEscape(fn: () => void) {
@@ -288,6 +361,7 @@ export function TextField(props: {
   disabled?: boolean;
   mono?: boolean;
   autoFocus?: boolean;
+  autoComplete?: string;
 }) {
   return (
     <Field label={props.label} hint={props.hint} error={props.error}>
@@ -312,6 +386,7 @@ export function TextField(props: {
             required={props.required}
             disabled={props.disabled}
             autoFocus={props.autoFocus}
+            autoComplete={props.autoComplete}
             onChange={(e) => props.onChange(e.target.value)}
           />
         )
@@ -398,6 +473,18 @@ export function TagsField(props: { label: ReactNode; value: string[]; onChange: 
 
 export function Badge({ children, tone = "neutral" }: { children: ReactNode; tone?: "neutral" | "ok" | "warn" | "error" | "info" }) {
   return <span className={`badge badge-${tone}`}>{children}</span>;
+}
+
+/** A list's tags as badges, or a dash when there are none. */
+export function TagList({ tags }: { tags?: string[] | null }) {
+  if (!tags?.length) return <span className="muted">—</span>;
+  return (
+    <span className="tag-list">
+      {tags.map((t) => (
+        <Badge key={t}>{t}</Badge>
+      ))}
+    </span>
+  );
 }
 
 export function formatDate(v: unknown): string {

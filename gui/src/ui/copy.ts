@@ -1,4 +1,4 @@
-import { toast, toastError } from "../ui/toast";
+import { toast, toastError } from "./toast";
 
 /** Copies text; falls back to a hidden textarea where the Clipboard API is not allowed (plain
  * http on a LAN address is not a secure context). */

@@ -3,20 +3,14 @@
 // source built in staging reaches production by a deploy.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { ADMIN, api, apiToken, launch, login, menu, newPage, shot, startCdpd } from "./harness.mjs";
+import { ADMIN, api, apiToken, launch, login, menu, newPage, shot, startInstalled } from "./harness.mjs";
 
 const DEV = { email: "dev@example.com", password: "developer-password-1" };
 const NEW_PASSWORD = "developer-password-2";
 
 let cdpd, browser, page, token;
 before(async () => {
-  cdpd = await startCdpd();
-  const r = await fetch(cdpd.admin + "/install", {
-    method: "POST",
-    body: JSON.stringify({ ...ADMIN, full_name: "Ada Admin" }),
-  });
-  assert.equal(r.status, 200);
-  token = await apiToken(cdpd);
+  ({ cdpd, token } = await startInstalled());
   browser = await launch();
   page = await newPage(browser);
   await login(page, cdpd);

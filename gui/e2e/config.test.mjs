@@ -4,17 +4,11 @@
 // refuses, and deleting with the confirmation.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { ADMIN, api, apiToken, launch, login, menu, newPage, shot, startCdpd } from "./harness.mjs";
+import { api, launch, login, menu, newPage, shot, startInstalled } from "./harness.mjs";
 
 let cdpd, browser, page, token;
 before(async () => {
-  cdpd = await startCdpd();
-  const r = await fetch(cdpd.admin + "/install", {
-    method: "POST",
-    body: JSON.stringify({ ...ADMIN, full_name: "Ada Admin" }),
-  });
-  assert.equal(r.status, 200);
-  token = await apiToken(cdpd);
+  ({ cdpd, token } = await startInstalled());
   // the events below need a source; sources have their own tests (journey)
   const src = await api(cdpd, token, "POST", "/event-source", { id: "web-shop", name: "Web shop", type: ["rest"], enabled: true });
   assert.equal(src.status, 200, JSON.stringify(src.body));

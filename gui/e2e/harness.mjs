@@ -42,6 +42,17 @@ async function waitReady(url, proc, ms = 15000) {
   throw new Error(`cdpd did not answer ${url}`);
 }
 
+/** cdpd with its first administrator (ADMIN) made through POST /install, and their token. */
+export async function startInstalled() {
+  const cdpd = await startCdpd();
+  const r = await fetch(cdpd.admin + "/install", {
+    method: "POST",
+    body: JSON.stringify({ ...ADMIN, full_name: "Ada Admin" }),
+  });
+  if (r.status !== 200) throw new Error(`install: ${r.status} ${await r.text()}`);
+  return { cdpd, token: await apiToken(cdpd) };
+}
+
 /** Starts cdpd; `stop()` ends it and removes its data. */
 export async function startCdpd() {
   const dir = mkdtempSync(join(tmpdir(), "cdpd-e2e-"));

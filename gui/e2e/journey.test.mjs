@@ -4,17 +4,11 @@
 // Screenshots of the screens it passes go to SHOTS (docs/screenshots with `make screenshots`).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { ADMIN, api, apiToken, launch, login, menu, newPage, shot, startCdpd } from "./harness.mjs";
+import { api, launch, login, menu, newPage, shot, startInstalled } from "./harness.mjs";
 
 let cdpd, browser, page, token;
 before(async () => {
-  cdpd = await startCdpd();
-  const r = await fetch(cdpd.admin + "/install", {
-    method: "POST",
-    body: JSON.stringify({ ...ADMIN, full_name: "Ada Admin" }),
-  });
-  assert.equal(r.status, 200);
-  token = await apiToken(cdpd);
+  ({ cdpd, token } = await startInstalled());
   browser = await launch();
   page = await newPage(browser);
 });

@@ -67,6 +67,22 @@ interface List<T> {
 const PAGE = 25;
 const FETCH = 1000; // the API's largest page: filtering is done here, over that many
 
+/** The first column of every list: the name, and under it the description (or `sub`). */
+export function nameColumn<T extends Rec & { name: string; description?: string }>(
+  sub: (r: T) => ReactNode = (r) => r.description,
+): Column<T> {
+  return {
+    key: "name",
+    title: "Name",
+    render: (r) => (
+      <>
+        <span className="cfg-name">{r.name}</span>
+        <span className="cfg-sub">{sub(r)}</span>
+      </>
+    ),
+  };
+}
+
 export function EntityPage<T extends Rec>({ def }: { def: EntityDef<T> }) {
   const [q, setQ] = useState("");
   const dq = useDebounced(q, 150);

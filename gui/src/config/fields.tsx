@@ -2,7 +2,7 @@
 // conditions with their syntax at hand, row editors and labelled JSON editors.
 import { ReactNode, useEffect, useId, useState } from "react";
 import { api, getContext } from "../api";
-import { Button, Field } from "../ui/kit";
+import { Button, Field, TagsField } from "../ui/kit";
 import { JsonEditor } from "../ui/json";
 import { refId } from "./logic";
 
@@ -85,44 +85,8 @@ export function EventTypeField(props: { label?: string; value: string; onChange:
 
 /** A list of event types as chips, with the built-in types suggested. */
 export function EventTypesField(props: { label: string; value: string[]; onChange: (v: string[]) => void; hint?: ReactNode; error?: string }) {
-  const [text, setText] = useState("");
   const list = useId();
-  const add = () => {
-    const t = text.trim();
-    if (t && !props.value.includes(t)) props.onChange([...props.value, t]);
-    setText("");
-  };
-  return (
-    <Field label={props.label} hint={props.hint} error={props.error}>
-      {(id) => (
-        <div className="tags-input">
-          {props.value.map((t) => (
-            <span key={t} className="chip">
-              {t}
-              <button type="button" aria-label={`Remove ${t}`} onClick={() => props.onChange(props.value.filter((x) => x !== t))}>
-                ×
-              </button>
-            </span>
-          ))}
-          <input
-            id={id}
-            list={list}
-            value={text}
-            placeholder="Type an event type and press Enter"
-            onChange={(e) => setText(e.target.value)}
-            onKeyDown={(e) => {
-              if (e.key === "Enter" || e.key === ",") {
-                e.preventDefault();
-                add();
-              } else if (e.key === "Backspace" && !text && props.value.length) props.onChange(props.value.slice(0, -1));
-            }}
-            onBlur={add}
-          />
-          <EventTypeList id={list} />
-        </div>
-      )}
-    </Field>
-  );
+  return <TagsField {...props} placeholder="Type an event type and press Enter" suggest={{ id: list, list: <EventTypeList id={list} /> }} />;
 }
 
 /** An event source, or any. The value is the source's id ("" = any). */

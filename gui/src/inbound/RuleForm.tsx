@@ -1,7 +1,7 @@
 // Create or edit a trigger rule: which events (type, source) run which workflow.
 import { useId, useState } from "react";
 import { api, ApiError } from "../api";
-import { Button, ErrorBox, Field, Modal, SelectField, TagsField, TextField, Toggle } from "../ui/kit";
+import { ErrorBox, Field, FormModal, SelectField, TagsField, TextField, Toggle } from "../ui/kit";
 import { toast } from "../ui/toast";
 import { fieldError } from "./routing";
 import { refId, type ConsentType, type EventSource, type FlowSummary, type Ref, type Rule } from "./types";
@@ -85,91 +85,72 @@ export function RuleForm(props: {
   };
 
   return (
-    <Modal
-      title={r ? "Edit rule" : "New rule"}
-      onClose={props.onClose}
-      footer={
-        <>
-          <Button onClick={props.onClose}>Cancel</Button>
-          <Button kind="primary" busy={busy} onClick={save}>
-            Save
-          </Button>
-        </>
-      }
-    >
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          save();
-        }}
-      >
-        <TextField label="Name" value={f.name} onChange={(v) => set("name", v)} error={fe("name")} autoFocus hint="Rules run in the order of their names." />
-        <Field label="Event type" error={fe("event_type")} hint="The type of the events that start the workflow, e.g. page-view.">
-          {(id) => (
+    <FormModal title={r ? "Edit rule" : "New rule"} onClose={props.onClose} onSave={save} busy={busy}>
+      <TextField label="Name" value={f.name} onChange={(v) => set("name", v)} error={fe("name")} autoFocus hint="Rules run in the order of their names." />
+      <Field label="Event type" error={fe("event_type")} hint="The type of the events that start the workflow, e.g. page-view.">
+        {(id) => (
+          <>
+            <input id={id} className="mono" list={listId} value={f.eventType} onChange={(e) => set("eventType", e.target.value)} autoComplete="off" />
+            <datalist id={listId}>
+              {props.eventTypes.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.name !== t.id ? t.name : undefined}
+                </option>
+              ))}
+            </datalist>
+          </>
+        )}
+      </Field>
+      <SelectField label="Source" value={f.source} onChange={(v) => set("source", v)} options={sourceOpts} error={fe("source")} hint={f.source ? undefined : "Events of this type from every source."} />
+      <SelectField
+        label="Workflow"
+        value={f.flow}
+        onChange={(v) => set("flow", v)}
+        options={flowOpts}
+        error={fe("flow")}
+        hint={
+          flow ? (
             <>
-              <input id={id} className="mono" list={listId} value={f.eventType} onChange={(e) => set("eventType", e.target.value)} autoComplete="off" />
-              <datalist id={listId}>
-                {props.eventTypes.map((t) => (
-                  <option key={t.id} value={t.id}>
-                    {t.name !== t.id ? t.name : undefined}
-                  </option>
-                ))}
-              </datalist>
+              {!flow.deployed && <span className="inb-warn-text">Not deployed: the rule runs it only once it is deployed. </span>}
+              <a href={`#/flows/${encodeURIComponent(flow.id)}`}>Open workflow</a>
             </>
-          )}
-        </Field>
-        <SelectField label="Source" value={f.source} onChange={(v) => set("source", v)} options={sourceOpts} error={fe("source")} hint={f.source ? undefined : "Events of this type from every source."} />
-        <SelectField
-          label="Workflow"
-          value={f.flow}
-          onChange={(v) => set("flow", v)}
-          options={flowOpts}
-          error={fe("flow")}
-          hint={
-            flow ? (
-              <>
-                {!flow.deployed && <span className="inb-warn-text">Not deployed: the rule runs it only once it is deployed. </span>}
-                <a href={`#/flows/${encodeURIComponent(flow.id)}`}>Open workflow</a>
-              </>
-            ) : props.flows.length === 0 ? (
-              <>
-                Create one first under <a href="#/flows">Workflows</a>.
-              </>
-            ) : undefined
-          }
-        />
-        <Toggle label="Enabled" checked={f.enabled} onChange={(v) => set("enabled", v)} />
-        <fieldset className="inb-fieldset">
-          <legend>Required consents</legend>
-          {props.consents.length === 0 ? (
-            <p className="muted small" style={{ margin: "2px 0 6px" }}>
-              No consent types defined. The rule runs for every profile.
-            </p>
-          ) : (
+          ) : props.flows.length === 0 ? (
             <>
-              <div className="inb-checks-inline">
-                {props.consents.map((c) => (
-                  <label key={c.id} className="inb-check">
-                    <input
-                      type="checkbox"
-                      checked={f.consents.includes(c.id)}
-                      onChange={(e) => set("consents", e.target.checked ? [...f.consents, c.id] : f.consents.filter((x) => x !== c.id))}
-                    />
-                    <span>{c.name}</span>
-                  </label>
-                ))}
-              </div>
-              <div className="field-hint" style={{ marginBottom: 6 }}>
-                The workflow runs only for profiles that hold every ticked consent.
-              </div>
+              Create one first under <a href="#/flows">Workflows</a>.
             </>
-          )}
-        </fieldset>
-        <TextField label="Description" value={f.description} onChange={(v) => set("description", v)} multiline rows={2} error={fe("description")} />
-        <TagsField label="Tags" value={f.tags} onChange={(v) => set("tags", v)} />
-        {err && !err.field && <ErrorBox error={err.message} />}
-        <button type="submit" hidden />
-      </form>
-    </Modal>
+          ) : undefined
+        }
+      />
+      <Toggle label="Enabled" checked={f.enabled} onChange={(v) => set("enabled", v)} />
+      <fieldset className="inb-fieldset">
+        <legend>Required consents</legend>
+        {props.consents.length === 0 ? (
+          <p className="muted small" style={{ margin: "2px 0 6px" }}>
+            No consent types defined. The rule runs for every profile.
+          </p>
+        ) : (
+          <>
+            <div className="inb-checks-inline">
+              {props.consents.map((c) => (
+                <label key={c.id} className="inb-check">
+                  <input
+                    type="checkbox"
+                    checked={f.consents.includes(c.id)}
+                    onChange={(e) => set("consents", e.target.checked ? [...f.consents, c.id] : f.consents.filter((x) => x !== c.id))}
+                  />
+                  <span>{c.name}</span>
+                </label>
+              ))}
+            </div>
+            <div className="field-hint" style={{ marginBottom: 6 }}>
+              The workflow runs only for profiles that hold every ticked consent.
+            </div>
+          </>
+        )}
+      </fieldset>
+      <TextField label="Description" value={f.description} onChange={(v) => set("description", v)} multiline rows={2} error={fe("description")} />
+      <TagsField label="Tags" value={f.tags} onChange={(v) => set("tags", v)} />
+      {err && !err.field && <ErrorBox error={err.message} />}
+    </FormModal>
   );
 }

@@ -1,7 +1,7 @@
 // Create or edit an event source in a modal; the server's 422 detail shows under the field it names.
 import { useState } from "react";
 import { api, ApiError } from "../api";
-import { Button, ErrorBox, Modal, TagsField, TextField, Toggle } from "../ui/kit";
+import { ErrorBox, FormModal, TagsField, TextField, Toggle } from "../ui/kit";
 import { toast } from "../ui/toast";
 import { fieldError } from "./routing";
 import { BRIDGES, type EventSource } from "./types";
@@ -57,69 +57,50 @@ export function SourceForm(props: { source?: EventSource; onClose: () => void; o
   };
 
   return (
-    <Modal
-      title={editing ? "Edit event source" : "New event source"}
-      onClose={props.onClose}
-      footer={
-        <>
-          <Button onClick={props.onClose}>Cancel</Button>
-          <Button kind="primary" busy={busy} onClick={save}>
-            Save
-          </Button>
-        </>
-      }
-    >
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          save();
-        }}
-      >
-        <TextField label="Name" value={f.name} onChange={(v) => set("name", v)} error={fe("name")} autoFocus required />
-        {editing ? (
-          <p className="inb-readonly">
-            <span className="muted">ID</span> <code>{f.id}</code>
-          </p>
-        ) : (
-          <TextField
-            label="ID"
-            value={f.id}
-            onChange={(v) => set("id", v)}
-            mono
-            error={fe("id")}
-            placeholder="leave empty for a random id"
-            hint="The source id the tracker sends. Optional: cdpd makes a UUID."
-          />
-        )}
-        <fieldset className={`inb-fieldset${fe("type") ? " field-invalid" : ""}`}>
-          <legend>Bridge types</legend>
-          {BRIDGES.map((b) => (
-            <label key={b.id} className="inb-check">
-              <input
-                type="checkbox"
-                aria-label={b.label}
-                checked={f.type.includes(b.id)}
-                onChange={(e) => set("type", e.target.checked ? [...f.type, b.id] : f.type.filter((t) => t !== b.id))}
-              />
-              <span>
-                {b.label} <span className="field-hint">{b.hint}</span>
-              </span>
-            </label>
-          ))}
-          {fe("type") && <div className="field-error">{fe("type")}</div>}
-        </fieldset>
-        <TextField label="Description" value={f.description} onChange={(v) => set("description", v)} multiline rows={2} error={fe("description")} />
-        <TextField label="Channel" value={f.channel} onChange={(v) => set("channel", v)} placeholder="web, mobile, email…" error={fe("channel")} hint="Stored in the events' metadata.channel." />
-        <TagsField label="Tags" value={f.tags} onChange={(v) => set("tags", v)} />
-        <Toggle label="Enabled" checked={f.enabled} onChange={(v) => set("enabled", v)} />
-        <Toggle label="Transitional" checked={f.transitional} onChange={(v) => set("transitional", v)} />
-        <p className="field-hint inb-toggle-hint">
-          The collector refuses a disabled source (403). A transitional source's events and sessions run through the workflows but are not
-          stored.
+    <FormModal title={editing ? "Edit event source" : "New event source"} onClose={props.onClose} onSave={save} busy={busy}>
+      <TextField label="Name" value={f.name} onChange={(v) => set("name", v)} error={fe("name")} autoFocus required />
+      {editing ? (
+        <p className="inb-readonly">
+          <span className="muted">ID</span> <code>{f.id}</code>
         </p>
-        {err && !err.field && <ErrorBox error={err.message} />}
-        <button type="submit" hidden />
-      </form>
-    </Modal>
+      ) : (
+        <TextField
+          label="ID"
+          value={f.id}
+          onChange={(v) => set("id", v)}
+          mono
+          error={fe("id")}
+          placeholder="leave empty for a random id"
+          hint="The source id the tracker sends. Optional: cdpd makes a UUID."
+        />
+      )}
+      <fieldset className={`inb-fieldset${fe("type") ? " field-invalid" : ""}`}>
+        <legend>Bridge types</legend>
+        {BRIDGES.map((b) => (
+          <label key={b.id} className="inb-check">
+            <input
+              type="checkbox"
+              aria-label={b.label}
+              checked={f.type.includes(b.id)}
+              onChange={(e) => set("type", e.target.checked ? [...f.type, b.id] : f.type.filter((t) => t !== b.id))}
+            />
+            <span>
+              {b.label} <span className="field-hint">{b.hint}</span>
+            </span>
+          </label>
+        ))}
+        {fe("type") && <div className="field-error">{fe("type")}</div>}
+      </fieldset>
+      <TextField label="Description" value={f.description} onChange={(v) => set("description", v)} multiline rows={2} error={fe("description")} />
+      <TextField label="Channel" value={f.channel} onChange={(v) => set("channel", v)} placeholder="web, mobile, email…" error={fe("channel")} hint="Stored in the events' metadata.channel." />
+      <TagsField label="Tags" value={f.tags} onChange={(v) => set("tags", v)} />
+      <Toggle label="Enabled" checked={f.enabled} onChange={(v) => set("enabled", v)} />
+      <Toggle label="Transitional" checked={f.transitional} onChange={(v) => set("transitional", v)} />
+      <p className="field-hint inb-toggle-hint">
+        The collector refuses a disabled source (403). A transitional source's events and sessions run through the workflows but are not
+        stored.
+      </p>
+      {err && !err.field && <ErrorBox error={err.message} />}
+    </FormModal>
   );
 }

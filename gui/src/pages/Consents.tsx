@@ -1,4 +1,4 @@
-import { EntityPage, type EntityDef, type FormProps } from "../config/EntityPage";
+import { EntityPage, nameColumn, type EntityDef, type FormProps } from "../config/EntityPage";
 import { formatDuration, parseDuration, slug, UNITS, type Rec } from "../config/logic";
 import { Badge, Field, SelectField, TagsField, TextField, Toggle, TagList } from "../ui/kit";
 
@@ -81,16 +81,7 @@ const def: EntityDef<ConsentType> = {
   ),
   Form: ConsentForm,
   columns: [
-    {
-      key: "name",
-      title: "Name",
-      render: (r) => (
-        <>
-          <span className="cfg-name">{r.name}</span>
-          <span className="cfg-sub">{r.description || r.id}</span>
-        </>
-      ),
-    },
+    nameColumn((r) => r.description || r.id),
     { key: "default", title: "Default", render: (r) => <Badge tone={r.default_value === "grant" ? "ok" : "neutral"}>{r.default_value === "grant" ? "Granted" : "Denied"}</Badge> },
     { key: "revokable", title: "Revokable", render: (r) => (r.revokable ? "Yes" : "No") },
     { key: "auto", title: "Auto-revoke", render: (r) => (r.auto_revoke ? describe(r.auto_revoke) : <span className="muted">Never</span>) },

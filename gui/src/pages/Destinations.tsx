@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { api } from "../api";
-import { EntityPage, type EntityDef, type FormProps } from "../config/EntityPage";
+import { EntityPage, nameColumn, type EntityDef, type FormProps } from "../config/EntityPage";
 import { cached, ConditionField, EventTypeField, JsonField, PairsEditor, SourceSelect, useCached } from "../config/fields";
 import { objectToPairs, pairsToObject, refId, type Rec } from "../config/logic";
 import { Badge, Field, SelectField, TagsField, TextField, Toggle } from "../ui/kit";
@@ -192,16 +192,7 @@ const def: EntityDef<Destination> = {
   ),
   Form: DestinationForm,
   columns: [
-    {
-      key: "name",
-      title: "Name",
-      render: (r) => (
-        <>
-          <span className="cfg-name">{r.name}</span>
-          <span className="cfg-sub">{r.description}</span>
-        </>
-      ),
-    },
+    nameColumn(),
     {
       key: "kind",
       title: "Sends",

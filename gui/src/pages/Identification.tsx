@@ -1,4 +1,4 @@
-import { EntityPage, type EntityDef, type FormProps } from "../config/EntityPage";
+import { EntityPage, nameColumn, type EntityDef, type FormProps } from "../config/EntityPage";
 import { EventTypeField, PairsEditor, SourceSelect } from "../config/fields";
 import { refId, refValue, rowOfError, type Rec } from "../config/logic";
 import { Badge, TextField, Toggle } from "../ui/kit";
@@ -57,16 +57,7 @@ const def: EntityDef<Point> = {
   ),
   Form: PointForm,
   columns: [
-    {
-      key: "name",
-      title: "Name",
-      render: (r) => (
-        <>
-          <span className="cfg-name">{r.name}</span>
-          <span className="cfg-sub">{r.description}</span>
-        </>
-      ),
-    },
+    nameColumn(),
     { key: "type", title: "Event type", render: (r) => <Badge>{refId(r.event_type)}</Badge> },
     { key: "source", title: "Source", render: (r) => refId(r.source) || <span className="muted">Any</span> },
     {

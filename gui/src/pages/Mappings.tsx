@@ -1,4 +1,4 @@
-import { EntityPage, type EntityDef, type FormProps } from "../config/EntityPage";
+import { EntityPage, nameColumn, type EntityDef, type FormProps } from "../config/EntityPage";
 import { ConditionField, EventTypeField, PairsEditor } from "../config/fields";
 import { OPS, opName, refId, refValue, rowOfError, type Rec } from "../config/logic";
 import { Badge, TagsField, TextField, Toggle } from "../ui/kit";
@@ -68,16 +68,7 @@ const def: EntityDef<Mapping> = {
   ),
   Form: MappingForm,
   columns: [
-    {
-      key: "name",
-      title: "Name",
-      render: (r) => (
-        <>
-          <span className="cfg-name">{r.name}</span>
-          <span className="cfg-sub">{r.description}</span>
-        </>
-      ),
-    },
+    nameColumn(),
     { key: "type", title: "Event type", render: (r) => <Badge>{refId(r.event_type)}</Badge> },
     {
       key: "copy",

@@ -1,4 +1,4 @@
-import { EntityPage, type EntityDef, type FormProps } from "../config/EntityPage";
+import { EntityPage, nameColumn, type EntityDef, type FormProps } from "../config/EntityPage";
 import { EventTypeField, JsonField, SourceSelect } from "../config/fields";
 import { nonEmptyObject, refId, type Rec } from "../config/logic";
 import { Badge, TagsField, TextField, Toggle } from "../ui/kit";
@@ -76,16 +76,7 @@ const def: EntityDef<Schema> = {
   ),
   Form: ReshapeForm,
   columns: [
-    {
-      key: "name",
-      title: "Name",
-      render: (r) => (
-        <>
-          <span className="cfg-name">{r.name}</span>
-          <span className="cfg-sub">{r.description}</span>
-        </>
-      ),
-    },
+    nameColumn(),
     { key: "type", title: "Event type", render: (r) => <Badge>{refId(r.event_type)}</Badge> },
     { key: "source", title: "Source", render: (r) => refId(r.event_source) || <span className="muted">Any</span> },
     {

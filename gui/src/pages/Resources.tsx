@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { api, getSession, hasRole, ROLES } from "../api";
-import { EntityPage, type EntityDef, type FormProps } from "../config/EntityPage";
+import { EntityPage, nameColumn, type EntityDef, type FormProps } from "../config/EntityPage";
 import { JsonField } from "../config/fields";
 import { credentialsFromForm, isSealed, refId, without, type Rec } from "../config/logic";
 import { Badge, Button, formatDate, SelectField, TagsField, TextField, Toggle, TagList } from "../ui/kit";
@@ -168,16 +168,7 @@ const def: EntityDef<Resource> = {
   ),
   Form: ResourceForm,
   columns: [
-    {
-      key: "name",
-      title: "Name",
-      render: (r) => (
-        <>
-          <span className="cfg-name">{r.name}</span>
-          <span className="cfg-sub">{r.description}</span>
-        </>
-      ),
-    },
+    nameColumn(),
     { key: "type", title: "Type", render: (r) => <Badge tone="info">{(r.type as { name?: string })?.name || refId(r.type)}</Badge> },
     {
       key: "tags",

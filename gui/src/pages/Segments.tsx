@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { api } from "../api";
-import { EntityPage, type EntityDef, type FormProps } from "../config/EntityPage";
+import { EntityPage, nameColumn, type EntityDef, type FormProps } from "../config/EntityPage";
 import { ConditionField, EventTypesField } from "../config/fields";
 import { slug, without, type Rec } from "../config/logic";
 import { Badge, Button, TextField, Toggle } from "../ui/kit";
@@ -97,16 +97,7 @@ const def: EntityDef<Segment> = {
   ),
   Form: SegmentForm,
   columns: [
-    {
-      key: "name",
-      title: "Name",
-      render: (r) => (
-        <>
-          <span className="cfg-name">{r.name}</span>
-          <span className="cfg-sub">{r.description || r.machine_name}</span>
-        </>
-      ),
-    },
+    nameColumn((r) => r.description || r.machine_name),
     { key: "condition", title: "Condition", render: (r) => <span className="cfg-code" title={r.condition}>{r.condition}</span> },
     {
       key: "events",

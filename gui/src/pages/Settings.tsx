@@ -1,4 +1,4 @@
-import { EntityPage, type EntityDef, type FormProps } from "../config/EntityPage";
+import { EntityPage, nameColumn, type EntityDef, type FormProps } from "../config/EntityPage";
 import { JsonField } from "../config/fields";
 import { short, without, type Rec } from "../config/logic";
 import { Badge, formatDate, TextField, Toggle } from "../ui/kit";
@@ -46,16 +46,7 @@ const def: EntityDef<Setting> = {
   about: <>Settings are named JSON documents of a type, where the GUI and plugins keep their own configuration.</>,
   Form: SettingForm,
   columns: [
-    {
-      key: "name",
-      title: "Name",
-      render: (r) => (
-        <>
-          <span className="cfg-name">{r.name}</span>
-          <span className="cfg-sub">{r.description}</span>
-        </>
-      ),
-    },
+    nameColumn(),
     { key: "type", title: "Type", render: (r) => <Badge>{r.type}</Badge> },
     { key: "content", title: "Content", render: (r) => <span className="cfg-sub">{contentSummary(r.content) ?? short(r.content, 60)}</span> },
     { key: "time", title: "Saved", render: (r) => <span className="muted small">{formatDate(r.timestamp)}</span> },

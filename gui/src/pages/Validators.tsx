@@ -1,4 +1,4 @@
-import { EntityPage, type EntityDef, type FormProps } from "../config/EntityPage";
+import { EntityPage, nameColumn, type EntityDef, type FormProps } from "../config/EntityPage";
 import { EventTypeField, JsonField } from "../config/fields";
 import { refId, short, type Rec } from "../config/logic";
 import { Badge, TagsField, TextField, Toggle } from "../ui/kit";
@@ -59,16 +59,7 @@ const def: EntityDef<Validator> = {
   ),
   Form: ValidatorForm,
   columns: [
-    {
-      key: "name",
-      title: "Name",
-      render: (r) => (
-        <>
-          <span className="cfg-name">{r.name}</span>
-          <span className="cfg-sub">{r.description}</span>
-        </>
-      ),
-    },
+    nameColumn(),
     { key: "type", title: "Event type", render: (r) => <Badge>{refId(r.event_type)}</Badge> },
     {
       key: "schema",

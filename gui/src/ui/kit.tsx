@@ -229,6 +229,34 @@ export function Modal(props: { title: ReactNode; onClose: () => void; children: 
   );
 }
 
+/** A form in a dialog: Cancel and Save below, Enter in a field saves too. */
+export function FormModal(props: { title: ReactNode; onClose: () => void; onSave: () => void; busy?: boolean; children: ReactNode }) {
+  return (
+    <Modal
+      title={props.title}
+      onClose={props.onClose}
+      footer={
+        <>
+          <Button onClick={props.onClose}>Cancel</Button>
+          <Button kind="primary" busy={props.busy} onClick={props.onSave}>
+            Save
+          </Button>
+        </>
+      }
+    >
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          props.onSave();
+        }}
+      >
+        {props.children}
+        <button type="submit" hidden />
+      </form>
+    </Modal>
+  );
+}
+
 /** A panel sliding in from the right, for the details of a row. */
 export function Drawer(props: { title: ReactNode; onClose: () => void; children: ReactNode; actions?: ReactNode }) {
   useEscape(props.onClose);
@@ -433,7 +461,16 @@ export function Toggle(props: { label: ReactNode; checked: boolean; onChange: (v
 }
 
 /** A list of short strings (tags, event types) edited as chips. */
-export function TagsField(props: { label: ReactNode; value: string[]; onChange: (v: string[]) => void; hint?: ReactNode; placeholder?: string }) {
+export function TagsField(props: {
+  label: ReactNode;
+  value: string[];
+  onChange: (v: string[]) => void;
+  hint?: ReactNode;
+  error?: string;
+  placeholder?: string;
+  /** Suggestions: a <datalist> rendered beside the input, and its id. */
+  suggest?: { id: string; list: ReactNode };
+}) {
   const [text, setText] = useState("");
   const add = () => {
     const t = text.trim();
@@ -441,7 +478,7 @@ export function TagsField(props: { label: ReactNode; value: string[]; onChange: 
     setText("");
   };
   return (
-    <Field label={props.label} hint={props.hint}>
+    <Field label={props.label} hint={props.hint} error={props.error}>
       {(id) => (
         <div className="tags-input">
           {props.value.map((t) => (
@@ -454,6 +491,7 @@ export function TagsField(props: { label: ReactNode; value: string[]; onChange: 
           ))}
           <input
             id={id}
+            list={props.suggest?.id}
             value={text}
             placeholder={props.placeholder ?? "Type and press Enter"}
             onChange={(e) => setText(e.target.value)}
@@ -465,6 +503,7 @@ export function TagsField(props: { label: ReactNode; value: string[]; onChange: 
             }}
             onBlur={add}
           />
+          {props.suggest?.list}
         </div>
       )}
     </Field>

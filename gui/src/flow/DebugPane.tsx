@@ -1,12 +1,24 @@
-// The debugger: a test event (and profile) run through the graph on the canvas, with the run's
-// node calls, errors, logs, profile changes, response and UX in tabs.
+// The debugger: a test event (and profile), or a stored event with its own profile and session,
+// run through the graph on the canvas, with the run's node calls, errors, logs, profile changes,
+// response and UX in tabs.
 import { useState } from "react";
-import { Badge, Button, ErrorBox, Tabs } from "../ui/kit";
+import { api } from "../api";
+import { useApi } from "../ui/hooks";
+import { Async, Badge, Button, Empty, ErrorBox, Tabs, TextField, timeAgo } from "../ui/kit";
 import { JsonEditor, JsonView } from "../ui/json";
+import "./debug.css";
 import { formatRunTime, type DebugNode, type DebugResult } from "./graph";
 import { NodeCalls } from "./NodePanel";
 
+export type DebugInput = "event" | "profile" | "stored";
+
 export function DebugPane(props: {
+  input: DebugInput;
+  onInput: (v: DebugInput) => void;
+  storedId: string;
+  onStoredId: (v: string) => void;
+  /** the event types the Start node accepts (empty: any) — the stored events offered first */
+  startTypes: string[];
   event: unknown;
   profile: unknown;
   onEvent: (v: unknown) => void;
@@ -19,7 +31,7 @@ export function DebugPane(props: {
   onSelectNode: (id: string) => void;
   onClose: () => void;
 }) {
-  const [input, setInput] = useState("event");
+  const input = props.input;
   const [tab, setTab] = useState("nodes");
   const [valid, setValid] = useState(true);
   const r = props.result;
@@ -35,6 +47,7 @@ export function DebugPane(props: {
     { id: "changes", label: `Profile changes${r ? ` (${changes.length})` : ""}` },
     { id: "response", label: "Response" },
     { id: "ux", label: "UX" },
+    ...(r?.event ? [{ id: "event", label: "Event" }] : []),
     { id: "raw", label: "Raw" },
   ];
   // a node clicked on the canvas shows its calls
@@ -49,7 +62,7 @@ export function DebugPane(props: {
         <h2>Debugger</h2>
         <span className="muted small flow-debug-note">Runs the graph on the canvas. Nothing is stored; remote calls and sleeps really happen.</span>
         <div className="row">
-          <Button kind="primary" small busy={props.running} disabled={!valid} onClick={props.onRun}>
+          <Button kind="primary" small busy={props.running} disabled={input === "stored" ? !props.storedId.trim() : !valid} onClick={props.onRun}>
             Run debug
           </Button>
           <button type="button" className="icon-btn" aria-label="Close debugger" onClick={props.onClose}>
@@ -63,11 +76,14 @@ export function DebugPane(props: {
             tabs={[
               { id: "event", label: "Test event" },
               { id: "profile", label: "Test profile" },
+              { id: "stored", label: "Stored event" },
             ]}
             value={input}
-            onChange={setInput}
+            onChange={(v) => props.onInput(v as DebugInput)}
           />
-          {input === "event" ? (
+          {input === "stored" ? (
+            <StoredEvent id={props.storedId} onId={props.onStoredId} types={props.startTypes} />
+          ) : input === "event" ? (
             <JsonEditor key="event" label="Test event JSON" value={props.event} rows={8} onChange={props.onEvent} onValidity={setValid} />
           ) : (
             <JsonEditor key="profile" label="Test profile JSON" value={props.profile} rows={8} onChange={props.onProfile} onValidity={setValid} />
@@ -77,7 +93,7 @@ export function DebugPane(props: {
           <Tabs tabs={tabs} value={tab} onChange={setTab} />
           <div className="flow-debug-tab">
             {props.error && <ErrorBox error={props.error} />}
-            {!r && !props.error && <p className="muted">Edit the test event and press “Run debug”. Nodes that ran get a badge and the connections the payload took light up.</p>}
+            {!r && !props.error && <p className="muted">{input === "stored" ? "Pick a stored event" : "Edit the test event"} and press “Run debug”. Nodes that ran get a badge and the connections the payload took light up.</p>}
             {r && tab === "nodes" && (
               <table className="table flow-debug-table">
                 <thead>
@@ -171,10 +187,60 @@ export function DebugPane(props: {
               ))}
             {r && tab === "response" && <JsonView value={r.response ?? {}} />}
             {r && tab === "ux" && (r.ux?.length ? <JsonView value={r.ux} /> : <p className="muted">No UX widgets.</p>)}
+            {r && tab === "event" && <JsonView value={r.event} open={2} />}
             {r && tab === "raw" && <JsonView value={r} open={1} />}
           </div>
         </div>
       </div>
     </section>
+  );
+}
+
+interface Found {
+  total: number;
+  result: { id: string; type?: string; metadata?: { time?: { insert?: string } } }[];
+}
+
+/** A stored event by id, or one of the latest events of the types the flow starts on. */
+function StoredEvent({ id, onId, types }: { id: string; onId: (v: string) => void; types: string[] }) {
+  const key = types.join("\n");
+  const latest = useApi(
+    (signal) =>
+      api.post<Found>(
+        "/event/select",
+        { where: types.length ? types.map((t) => `type == ${JSON.stringify(t)}`).join(" OR ") : undefined, limit: 8 },
+        { signal },
+      ),
+    [key],
+  );
+  return (
+    <div className="flow-stored">
+      <TextField label="Event ID" mono value={id} onChange={(v) => onId(v.trim())} placeholder="an event id from the explorer" />
+      <div className="flow-stored-latest">
+        <span className="muted small">
+          Latest events{types.length ? ` of type ${types.join(", ")}` : ""}: the run uses the event's own profile and session.
+        </span>
+        <Async value={latest} empty={(d) => !d.result.length} emptyView={<Empty title="No stored events of these types yet" />}>
+          {(d) => (
+            <ul className="flow-stored-list" aria-label="Latest events">
+              {d.result.map((e) => (
+                <li key={e.id}>
+                  <button
+                    type="button"
+                    className={`flow-stored-item${e.id === id ? " active" : ""}`}
+                    aria-pressed={e.id === id}
+                    onClick={() => onId(e.id)}
+                  >
+                    <Badge tone="info">{e.type ?? "?"}</Badge>
+                    <span className="muted small">{e.metadata?.time?.insert ? timeAgo(e.metadata.time.insert) : ""}</span>
+                    <span className="mono small flow-stored-id">{e.id}</span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </Async>
+      </div>
+    </div>
   );
 }

@@ -1,6 +1,6 @@
 // The workflow editor: palette, canvas, node panel, debugger; the draft saves itself.
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
-import { useNavigate, useParams } from "react-router";
+import { useNavigate, useParams, useSearchParams } from "react-router";
 import {
   addEdge, Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useEdgesState, useNodesState, useReactFlow,
   type Connection, type Edge, type Node,
@@ -9,7 +9,7 @@ import { api, ApiError, getContext, type Context } from "../api";
 import { useApi, useDataContext, useMedia } from "../ui/hooks";
 import { Badge, Button, ErrorBox, Loading, Modal, SelectField, TagsField, TextField } from "../ui/kit";
 import { toast } from "../ui/toast";
-import { DebugPane } from "../flow/DebugPane";
+import { DebugPane, type DebugInput } from "../flow/DebugPane";
 import { CanvasContext, FlowNode } from "../flow/FlowNode";
 import { EdgePanel, NodePanel } from "../flow/NodePanel";
 import { DRAG_TYPE, Palette } from "../flow/Palette";
@@ -78,6 +78,9 @@ function Editor({ plugins, rec, prod, context }: Loaded & { context: Context }) 
   const nav = useNavigate();
   const phone = useMedia("(max-width: 800px)");
   const rf = useReactFlow();
+  // `?debug=<event id>`: a link (the explorer's "Debug in …") opens the debugger on that stored event
+  const [search, setSearch] = useSearchParams();
+  const replayId = search.get("debug") ?? "";
   const initial = useMemo(() => recordToCanvas(rec), [rec]);
   const [meta, setMeta] = useState<FlowMeta>(() => {
     const { flowGraph: _g, deployed: _d, timestamp: _t, ...m } = rec;
@@ -99,7 +102,9 @@ function Editor({ plugins, rec, prod, context }: Loaded & { context: Context }) 
   const [detailsOpen, setDetailsOpen] = useState(false);
   const [deploying, setDeploying] = useState(false);
   // debugger
-  const [debugOpen, setDebugOpen] = useState(false);
+  const [debugOpen, setDebugOpen] = useState(!!replayId);
+  const [debugInput, setDebugInput] = useState<DebugInput>(replayId ? "stored" : "event");
+  const [storedId, setStoredId] = useState(replayId);
   const [debugEvent, setDebugEvent] = useState<unknown>(() => stored(`cdpd.flow.debug.event.${rec.id}`, { type: "page-view", properties: {} }));
   const [debugProfile, setDebugProfile] = useState<unknown>(() => stored(`cdpd.flow.debug.profile.${rec.id}`, {}));
   const [debugResult, setDebugResult] = useState<DebugResult>();
@@ -187,17 +192,27 @@ function Editor({ plugins, rec, prod, context }: Loaded & { context: Context }) 
     }
   };
 
-  const runDebug = async () => {
+  /** `replay`: a stored event id to run on now (a link), whatever the inputs hold. */
+  const runDebug = async (replay?: string) => {
+    const stored = replay !== undefined || debugInput === "stored";
+    const eventId = (replay ?? storedId).trim();
     setRunning(true);
     setDebugError(undefined);
     try {
       const flow = JSON.parse(json) as FlowRecord;
-      const profile = debugProfile && typeof debugProfile === "object" && Object.keys(debugProfile).length ? debugProfile : undefined;
-      const r = await api.post<DebugResult>("/flow/debug", { flow, event: debugEvent, profile }, { context });
+      let r: DebugResult;
+      if (stored) {
+        // Tracardi's form: the flow as the body, the stored event (with its profile and session) by id
+        r = await api.post<DebugResult>("/flow/debug", flow, { context, query: { event_id: eventId } });
+      } else {
+        const profile = debugProfile && typeof debugProfile === "object" && Object.keys(debugProfile).length ? debugProfile : undefined;
+        r = await api.post<DebugResult>("/flow/debug", { flow, event: debugEvent, profile }, { context });
+      }
       setDebugResult(r);
       if (st.what === "debug") setSt((s) => ({ ...s, error: undefined, errorNode: undefined, what: undefined }));
     } catch (e) {
-      const msg = (e as Error).message;
+      let msg = (e as Error).message;
+      if (stored && e instanceof ApiError && e.status === 404) msg = `No stored event “${eventId}” in ${context}: ${msg}.`;
       setDebugResult(undefined);
       setDebugError(msg);
       const nid = nodeIdInError(msg, cNodes.map((n) => n.id));
@@ -206,6 +221,43 @@ function Editor({ plugins, rec, prod, context }: Loaded & { context: Context }) 
       setRunning(false);
     }
   };
+
+  // a replay link (also one followed while the editor is open) runs once, then leaves the
+  // address plain so a reload does not run it again
+  const replayed = useRef("");
+  useEffect(() => {
+    if (!replayId) {
+      replayed.current = ""; // the same link followed again runs again
+      return;
+    }
+    if (replayed.current === replayId) return;
+    replayed.current = replayId;
+    setDebugOpen(true);
+    setPanelOpen(false);
+    setDebugInput("stored");
+    setStoredId(replayId);
+    void runDebug(replayId);
+    setSearch((p) => {
+      const n = new URLSearchParams(p);
+      n.delete("debug");
+      return n;
+    }, { replace: true });
+  }, [replayId]);
+
+  // the event types the Start node(s) accept: the stored events offered first
+  const startTypes = useMemo(() => {
+    const out = new Set<string>();
+    for (const n of cNodes) {
+      if (!findPlugin(plugins, n.data.spec)?.start) continue;
+      const ts = (n.data.spec?.init as { event_types?: unknown } | undefined)?.event_types;
+      if (Array.isArray(ts))
+        for (const t of ts) {
+          const v = typeof t === "string" ? t : t && typeof t === "object" ? (t as { id?: unknown }).id : undefined;
+          if (typeof v === "string" && v) out.add(v);
+        }
+    }
+    return [...out].sort();
+  }, [cNodes, plugins]);
 
   // --- adding, connecting, selecting ---
   const select = useCallback(
@@ -453,11 +505,16 @@ function Editor({ plugins, rec, prod, context }: Loaded & { context: Context }) 
           </div>
           {debugOpen && (
             <DebugPane
+              input={debugInput}
+              onInput={setDebugInput}
+              storedId={storedId}
+              onStoredId={setStoredId}
+              startTypes={startTypes}
               event={debugEvent}
               profile={debugProfile}
               onEvent={setDebugEvent}
               onProfile={setDebugProfile}
-              onRun={runDebug}
+              onRun={() => void runDebug()}
               running={running}
               result={debugResult}
               error={debugError}

@@ -59,7 +59,7 @@ export default function Login() {
             <TextField label="E-mail" type="email" value={email} onChange={setEmail} required autoFocus autoComplete="username" />
             <TextField label="Password" type="password" value={password} onChange={setPassword} required hint="At least 8 characters." autoComplete="new-password" />
             <TextField label="Repeat the password" type="password" value={password2} onChange={setPassword2} required autoComplete="new-password" />
-            {error && <ErrorBox error={error} />}
+            {error && <ErrorBox error={error} title="Could not create the administrator." />}
             <Button kind="primary" type="submit" busy={busy} className="btn-block">
               Create administrator
             </Button>
@@ -72,7 +72,7 @@ export default function Login() {
             </p>
             <TextField label="E-mail" type="email" value={email} onChange={setEmail} required autoFocus autoComplete="username" />
             <TextField label="Password" type="password" value={password} onChange={setPassword} required autoComplete="current-password" />
-            {error && <ErrorBox error={error} />}
+            {error && <ErrorBox error={error} title="Could not log in." />}
             <Button kind="primary" type="submit" busy={busy} className="btn-block">
               Log in
             </Button>

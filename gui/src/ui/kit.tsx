@@ -63,12 +63,12 @@ export function Loading({ label = "Loading…" }: { label?: string }) {
   );
 }
 
-export function ErrorBox({ error, retry }: { error: Error | string; retry?: () => void }) {
+export function ErrorBox({ error, retry, title = "Something went wrong." }: { error: Error | string; retry?: () => void; title?: string }) {
   // no answer, or a proxy's 5xx without cdpd's {detail}: say what that most likely means
   const down = error instanceof ApiError && (error.status === 0 || (error.status >= 500 && !hasDetail(error.body)));
   return (
     <div className="state state-error" role="alert">
-      <strong>Something went wrong.</strong> <span>{typeof error === "string" ? error : error.message}</span>
+      <strong>{title}</strong> <span>{typeof error === "string" ? error : error.message}</span>
       {down && <span className="state-hint">cdpd may be stopped or restarting; try again in a moment.</span>}
       {retry && (
         <Button small onClick={retry}>

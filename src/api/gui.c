@@ -86,11 +86,11 @@ void cdp_api_gui(struct cdp_http_req *req, void *app)
 {
     (void)app;
     const char *path = cdp_http_path(req);
-    const struct cdp_gui_file *f = strcmp(path, "/index.html") == 0 ? NULL : find(path);
-    if (f)
-        serve(req, f);
-    else if (strcmp(path, "/index.html") == 0)
+    const struct cdp_gui_file *f = find(path);
+    if (strcmp(path, "/index.html") == 0)
         index_page(req);
+    else if (f)
+        serve(req, f);
     else
         cdp_http_reply_error(req, 404, "Not Found");
 }

@@ -97,6 +97,11 @@ int cdp_api_audit_write(struct cdp_http_req *req, struct cdp_store *s, int statu
 /* A record of a change made outside the API (`cdpd user add`), through s. */
 int cdp_api_audit_cli(struct cdp_store *s, const char *what, const char *kind, const char *id,
                       const cJSON *after);
+/* The record of a request on a route without a token (logins, the first administrator), as
+ * answered with status, through s: who it was about, and what it made (redacted). */
+int cdp_api_audit_public(struct cdp_http_req *req, struct cdp_store *s, int status,
+                         const char *user_id, const char *email, const char *kind, const char *id,
+                         const cJSON *after);
 /* A copy of doc with the values of secret-looking keys (password, secret, token, credential,
  * api key, private key) replaced by "[redacted]"; NULL on OOM. */
 cJSON *cdp_api_audit_redact(const cJSON *doc);

@@ -270,19 +270,38 @@ static void on_reply(struct cdp_http_req *req, void *ud)
         a->written = true;
 }
 
-int cdp_api_audit_cli(struct cdp_store *s, const char *what, const char *kind, const char *id,
-                      const cJSON *after)
+/* A record made outside the guard's: status < 0 is null; after is redacted. */
+static int put_record_of(struct cdp_store *s, const char *user_id, const char *email,
+                         const char *method, const char *path, int status, const char *kind,
+                         const char *id, const cJSON *after)
 {
-    cJSON *rec = record_head(NULL, NULL, "CLI", what);
+    cJSON *rec = record_head(user_id, email, method, path);
     if (!rec)
         return CDP_E_NOMEM;
-    cJSON_AddNullToObject(rec, "status");
+    if (status < 0)
+        cJSON_AddNullToObject(rec, "status");
+    else
+        cdp_json_put_num(rec, "status", status);
     cJSON *ent = cJSON_AddObjectToObject(rec, "entity");
     cdp_json_put_str(ent, "kind", kind);
     cdp_json_put_str(ent, "id", id);
     cJSON_AddNullToObject(rec, "before");
     cdp_json_put(rec, "after", after ? cdp_api_audit_redact(after) : cJSON_CreateNull());
     return put_record(s, rec);
+}
+
+int cdp_api_audit_cli(struct cdp_store *s, const char *what, const char *kind, const char *id,
+                      const cJSON *after)
+{
+    return put_record_of(s, NULL, NULL, "CLI", what, -1, kind, id, after);
+}
+
+int cdp_api_audit_public(struct cdp_http_req *req, struct cdp_store *s, int status,
+                         const char *user_id, const char *email, const char *kind, const char *id,
+                         const cJSON *after)
+{
+    return put_record_of(s, user_id, email, cdp_http_method(req), cdp_http_path(req), status, kind,
+                         id, after);
 }
 
 /* ?since= as seconds since 1970 or an ISO 8601 time; false when it is neither. */

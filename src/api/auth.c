@@ -360,6 +360,11 @@ void cdp_api_token(struct cdp_http_req *req, void *app)
     }
     throttle_note(keys, ok);
     const char *refusal = ok ? user_refusal(u.doc) : NULL;
+    /* every login, failed or not, in the audit log: who tried, and whether it worked */
+    int arc = cdp_api_audit_public(req, s, ok && !refusal ? 200 : 401, rc == 0 ? u.id : NULL,
+                                   f.username, "token", NULL, NULL);
+    if (arc)
+        cdp_error("audit: cannot record a login of %s: %s", f.username, cdp_err_str(arc));
     if (!ok || refusal) {
         cdp_http_add_header(req, "WWW-Authenticate", "Bearer");
         cdp_http_reply_error(req, 401, "%s", refusal ? refusal : "Incorrect username or password");

@@ -167,6 +167,8 @@ static void create_user(struct cdp_http_req *req, void *app, cJSON *body, bool f
     }
     if (rc == CDP_E_NOT_FOUND)
         rc = s->ops->user_put(s, &u);
+    if (!rc && first) /* no token, so no record from the guard: the installation's first entry */
+        rc = cdp_api_audit_public(req, s, 200, u.id, u.email, "user", u.id, u.doc);
     audit_user(req, u.id, NULL, u.doc);
     if (finish(req, s, rc, "user"))
         goto out;

@@ -169,21 +169,39 @@ def test_filters_and_paging(server):
     time.sleep(0.01)
     for i in range(3):
         server.create_source(token=token, name="dev %d" % i)
-    mine = audit(server, user=email)
+    mine = audit(server, user=email, kind="event-source")
     assert mine["total"] == 3 and all(r["user"]["email"] == email for r in mine["result"])
     uid = server.api_get("/user-account", token=token).body["id"]
-    assert audit(server, user=uid)["total"] == 3
-    assert audit(server, user=email.upper())["total"] == 3
+    assert audit(server, user=uid, kind="event-source")["total"] == 3
+    assert audit(server, user=email.upper(), kind="event-source")["total"] == 3
+    assert audit(server, user=email)["total"] == 4  # and the login
     assert audit(server, user=email, kind="segment")["total"] == 0
     recent = audit(server, since="%d" % int(since))
     assert recent["total"] >= 3
     iso = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(since + 3600))
     assert audit(server, since=iso)["total"] == 0
-    page = audit(server, user=email, start=1, limit=1)
+    page = audit(server, user=email, kind="event-source", start=1, limit=1)
     assert page["total"] == 3 and len(page["result"]) == 1
     assert page["result"][0]["id"] == mine["result"][1]["id"]  # newest first
     r = server.api_get("/audit?since=last-tuesday")
     assert r.status == 422, r
+
+
+def test_logins_are_recorded_failed_or_not(server):
+    user, email, password = make_user(server, ["marketer"])
+    uid = user["id"]
+    server.login(email, password)
+    assert server.login_raw(email, "not-the-password").status == 401
+    assert server.login_raw("nobody-%s@example.com" % new_id(), "whatever-1").status == 401
+    recs = audit(server, user=email, kind="token")["result"]
+    assert [(r["method"], r["path"], r["status"]) for r in recs] == [
+        ("POST", "/user/token", 401), ("POST", "/user/token", 200)], recs
+    assert all(r["user"] == {"id": uid, "email": email} for r in recs)
+    assert "not-the-password" not in json.dumps(recs)
+    # an unknown user's attempt is recorded with the name it gave and no id
+    rec = newest(server, kind="token")
+    assert rec["status"] == 401 and rec["user"]["id"] is None
+    assert rec["user"]["email"].startswith("nobody-")
 
 
 def test_audit_needs_an_admin(server):

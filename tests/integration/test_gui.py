@@ -71,6 +71,11 @@ def test_install_creates_the_first_administrator_once(server_factory):
     assert "password" not in r.body
     assert s.get("/install", admin=True).body == {"users": True}
     token = s.login()
+    # the audit log, newest first: the login, the administrator, the failed login before
+    log = s.api_get("/audit", token=token).body["result"]
+    assert [(r["path"], r["status"]) for r in log] == [
+        ("/user/token", 200), ("/install", 200), ("/user/token", 401)], log
+    assert log[1]["after"]["email"] == ADMIN_EMAIL and log[1]["entity"]["id"] == r.body["id"]
     assert s.api_get("/users/0/10", token=token).body["total"] == 1
     # once anyone exists, /install creates nobody
     again = s.post("/install", {"email": "intruder@example.com", "password": "intruder-pw-1"},

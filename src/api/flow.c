@@ -465,6 +465,15 @@ int cdp_api_rule_normalize(cJSON *doc, char *err, size_t errlen)
     return 0;
 }
 
+/* The reference doc.key ({id, name}) named as the entity it points to is now: a rule given
+ * plain ids shows names, and a renamed flow shows its new name once the rule is saved again. */
+static void name_from(cJSON *doc, const char *key, const cJSON *entity)
+{
+    const char *name = cdp_json_str(entity, "name");
+    if (name && *name)
+        cdp_json_put_str(cdp_json_obj(doc, key), "name", name);
+}
+
 void cdp_api_rule_put(struct cdp_http_req *req, void *app)
 {
     cJSON *doc = cdp_api_body_json(req, app);
@@ -484,6 +493,7 @@ void cdp_api_rule_put(struct cdp_http_req *req, void *app)
         cdp_http_reply_error(req, 422, "flow: no flow `%s`", flow);
         goto out;
     }
+    name_from(doc, "flow", found);
     cJSON_Delete(found);
     found = NULL;
     const char *src = cdp_json_str(doc, "source.id");
@@ -491,6 +501,8 @@ void cdp_api_rule_put(struct cdp_http_req *req, void *app)
         cdp_http_reply_error(req, 422, "source: no event source `%s`", src);
         goto out;
     }
+    if (found)
+        name_from(doc, "source", found);
     cJSON_Delete(found);
     found = NULL;
     const char *id = cdp_json_str(doc, "id");

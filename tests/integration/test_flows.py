@@ -309,6 +309,10 @@ def test_rules_api(server):
     rb = add_rule(server, "signup", "fb")
     assert ra["event_type"] == {"id": "purchase", "name": "purchase"}
     assert server.api_get("/rule/%s" % ra["id"]).body["flow"]["id"] == "fa"
+    # references given by id get the names of what they point to
+    assert ra["flow"]["name"] == server.api_get("/flow/draft/fa").body["name"]
+    assert ra["source"] == {"id": src, "name": "Test source"}
+    assert rb["source"] == {"id": "", "name": ""}
     ids = lambda r: sorted(x["id"] for x in r.body["result"])
     assert ids(server.api_get("/rules")) == sorted([ra["id"], rb["id"]])
     assert ids(server.api_get("/rules/by_flow/fb")) == [rb["id"]]

@@ -114,6 +114,17 @@ static int finish(struct cdp_http_req *req, struct cdp_store *s, int rc, const c
     return rc;
 }
 
+/* Whether the installation has any user at all (GET|POST /install). */
+static int any_user(struct cdp_store *s, bool *out)
+{
+    cJSON *page = NULL;
+    long total = 0;
+    int rc = s->ops->user_list(s, 0, 1, &page, &total);
+    cJSON_Delete(page);
+    *out = total > 0;
+    return rc;
+}
+
 /* Creates the user body describes. first: only while there is no user at all (the first
  * administrator, made from the GUI's first screen); 409 once there is one. */
 static void create_user(struct cdp_http_req *req, void *app, cJSON *body, bool first)
@@ -143,11 +154,9 @@ static void create_user(struct cdp_http_req *req, void *app, cJSON *body, bool f
         goto out;
     }
     if (first) {
-        cJSON *page = NULL;
-        long total = 0;
-        rc = s->ops->user_list(s, 0, 1, &page, &total);
-        cJSON_Delete(page);
-        if (rc || total > 0) {
+        bool any = false;
+        rc = any_user(s, &any);
+        if (rc || any) {
             s->ops->rollback(s);
             if (rc)
                 cdp_api_reply_err(req, rc, "user");
@@ -195,17 +204,15 @@ void cdp_api_install_get(struct cdp_http_req *req, void *app)
     struct cdp_store *s = cdp_api_store_of(app, CDP_STORE_PRODUCTION, req);
     if (!s)
         return;
-    cJSON *page = NULL;
-    long total = 0;
-    int rc = s->ops->user_list(s, 0, 1, &page, &total);
-    cJSON_Delete(page);
+    bool any = false;
+    int rc = any_user(s, &any);
     cdp_api_store_put(app, s);
     if (rc) {
         cdp_api_reply_err(req, rc, "user");
         return;
     }
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddBoolToObject(j, "users", total > 0);
+    cJSON_AddBoolToObject(j, "users", any);
     cdp_http_reply_json(req, 200, j);
 }
 

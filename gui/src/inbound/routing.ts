@@ -1,5 +1,6 @@
 // The routing summary: event type → source → rules → workflows, from the lists of rules,
 // sources and flows (Tracardi's "Event Routing Summary").
+import { splitError, topKey } from "../config/logic";
 import { refId, type EventSource, type FlowSummary, type Rule } from "./types";
 
 export interface RouteRule {
@@ -56,7 +57,7 @@ export function ruleTags(rules: Rule[]): string[] {
 
 /** Splits a 422 detail like `flow: no flow \`x\`` into the form field it names and the message. */
 export function fieldError(detail: string, fields: readonly string[]): { field?: string; message: string } {
-  const m = /^([a-z_]+)(?:\.[\w.]+)?: (.*)$/s.exec(detail);
-  if (m && fields.includes(m[1])) return { field: m[1], message: m[2] };
-  return { message: detail };
+  const { path, text } = splitError(detail);
+  const field = topKey(path);
+  return field && fields.includes(field) ? { field, message: text } : { message: detail };
 }

@@ -2,10 +2,11 @@
 import { FormEvent, useEffect, useState } from "react";
 import { api } from "../api";
 import { useApi } from "../ui/hooks";
-import { Async, Badge, Button, Card, Confirm, Empty, Page, TextField } from "../ui/kit";
+import { Async, Button, Card, Confirm, Empty, Page, TextField } from "../ui/kit";
 import { toast } from "../ui/toast";
 import { fieldErrors, type User } from "../admin/helpers";
 import { FormError } from "../admin/FormError";
+import { RoleBadges } from "../admin/RoleBadges";
 import "../admin/admin.css";
 
 type Errors = { fields: Record<string, string>; form?: string };
@@ -52,12 +53,8 @@ function ProfileCard({ user, onSaved }: { user: User; onSaved: (u: User) => void
           <dt>E-mail</dt>
           <dd className="adm-email">{user.email}</dd>
           <dt>Roles</dt>
-          <dd className="adm-badges">
-            {user.roles.map((r) => (
-              <Badge key={r} tone={r === "admin" ? "info" : "neutral"}>
-                {r}
-              </Badge>
-            ))}
+          <dd>
+            <RoleBadges roles={user.roles} />
           </dd>
         </dl>
         <TextField label="Full name" value={name} onChange={setName} error={errors.fields.full_name ?? errors.fields.name} />

@@ -6,6 +6,7 @@ import { Async, Badge, Button, Confirm, Empty, Modal, Page, Pager, Table, TextFi
 import { toast } from "../ui/toast";
 import { ROLE_INFO, dateInputToTs, fieldErrors, tsToDateInput, userState, type User } from "../admin/helpers";
 import { FormError } from "../admin/FormError";
+import { RoleBadges } from "../admin/RoleBadges";
 import "../admin/admin.css";
 
 const SIZE = 25;
@@ -51,15 +52,7 @@ export default function Users() {
                   {
                     key: "roles",
                     title: "Roles",
-                    render: (u) => (
-                      <span className="adm-badges">
-                        {u.roles.map((r) => (
-                          <Badge key={r} tone={r === "admin" ? "info" : "neutral"}>
-                            {r}
-                          </Badge>
-                        ))}
-                      </span>
-                    ),
+                    render: (u) => <RoleBadges roles={u.roles} />,
                   },
                   {
                     key: "state",
